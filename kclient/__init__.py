@@ -1,0 +1,147 @@
+"""kclient: an interactive HTTP client with pluggable engines, after Ktor's client.
+
+Quick start::
+
+    from kclient import HttpClient
+    async with HttpClient() as client:
+        response = await client.get("http://127.0.0.1:8000/get")
+
+``import kclient`` is cheap: engines that wrap other libraries (``Httpx``) are imported
+on first use, and nothing from IPython is imported here (see ``kclient.magics``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._blocking import BlockingClient
+from ._client import HttpClient
+from ._client_config import HttpClientConfig
+from ._engine import Capabilities, Engine, EngineConfig
+from ._errors import (
+    ClientCancelledError,
+    ClientClosedError,
+    ClientRequestError,
+    ConfigError,
+    ConnectError,
+    ConnectTimeout,
+    DecodingError,
+    EngineNotFoundError,
+    InvalidRequestError,
+    KClientError,
+    KClientTimeoutError,
+    ProtocolError,
+    ProxyError,
+    ReadError,
+    RedirectResponseError,
+    RequestTimeout,
+    ResponseError,
+    ResponseNotReadError,
+    ServerResponseError,
+    SocketTimeout,
+    TransportError,
+    UnhandledRequestError,
+    UnsupportedSettingError,
+    WriteError,
+)
+from ._lifecycle import ClientStatus
+from ._models import Request, Response, Timeouts
+from ._plugin import HttpTimeout, Plugin, PluginConfig
+from ._proxy import ProxyBuilder, ProxyConfig
+from ._registry import EngineInfo, EngineRegistry
+from ._runner import run
+from ._settings import SettingInfo, describe_settings, setting
+from ._states import ClientState
+from .engines.mock import (
+    Mock,
+    MockAnswer,
+    MockConfig,
+    respond,
+    respond_bad_request,
+    respond_error,
+    respond_ok,
+    respond_redirect,
+)
+
+if TYPE_CHECKING:
+    from .engines.httpx import Httpx, HttpxConfig
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BlockingClient",
+    "Capabilities",
+    "ClientCancelledError",
+    "ClientClosedError",
+    "ClientRequestError",
+    "ClientState",
+    "ClientStatus",
+    "ConfigError",
+    "ConnectError",
+    "ConnectTimeout",
+    "DecodingError",
+    "Engine",
+    "EngineConfig",
+    "EngineInfo",
+    "EngineNotFoundError",
+    "EngineRegistry",
+    "HttpClient",
+    "HttpClientConfig",
+    "HttpTimeout",
+    "Httpx",
+    "HttpxConfig",
+    "InvalidRequestError",
+    "KClientError",
+    "KClientTimeoutError",
+    "Mock",
+    "MockAnswer",
+    "MockConfig",
+    "Plugin",
+    "PluginConfig",
+    "ProtocolError",
+    "ProxyBuilder",
+    "ProxyConfig",
+    "ProxyError",
+    "ReadError",
+    "RedirectResponseError",
+    "Request",
+    "RequestTimeout",
+    "Response",
+    "ResponseError",
+    "ResponseNotReadError",
+    "ServerResponseError",
+    "SettingInfo",
+    "SocketTimeout",
+    "Timeouts",
+    "TransportError",
+    "UnhandledRequestError",
+    "UnsupportedSettingError",
+    "WriteError",
+    "__version__",
+    "describe_settings",
+    "respond",
+    "respond_bad_request",
+    "respond_error",
+    "respond_ok",
+    "respond_redirect",
+    "run",
+    "setting",
+]
+
+#: Engines imported on first access (their libraries are not cheap to import).
+_LAZY = {"Httpx": "kclient.engines.httpx", "HttpxConfig": "kclient.engines.httpx"}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'kclient' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

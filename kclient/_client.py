@@ -1,0 +1,281 @@
+"""``HttpClient``: the client core. It owns a lifecycle, a plugin chain and an engine.
+
+A request goes through named stages: build (``_request_builder``), prepare (plugins),
+register (lifecycle: refused unless ACTIVE, cancellable by ``cancel()``), send (the
+engine), read and validate, release (response closed, lifecycle told). The sync face
+is ``client.blocking``, which runs the same coroutines through ``kclient.run``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Any, TypeVar, Unpack
+
+import anyio
+
+from ._blocking import BlockingClient
+from ._client_config import HttpClientConfig
+from ._engine import Engine
+from ._errors import ClientCancelledError, ConfigError, RequestTimeout
+from ._lifecycle import ClientStatus, Lifecycle, StatusListener
+from ._models import Request, Response
+from ._plugin import Plugin
+from ._redact import mask_url
+from ._registry import EngineRegistry, default_registry
+from ._request_builder import build_request
+from ._request_options import RequestOptions, URLInput
+from ._runner import run
+from ._states import ClientState
+
+__all__ = ["HttpClient"]
+
+P = TypeVar("P", bound=Plugin)
+EngineChoice = type[Engine] | Engine | str | None
+_numbers = itertools.count(1)
+
+
+class HttpClient:
+    """An HTTP client that hands every request to a pluggable engine.
+
+    ``HttpClient(CIO)`` creates and owns a ``CIO`` engine; ``HttpClient(engine)`` borrows an
+    engine instance and never closes it; ``HttpClient()`` picks the first available engine
+    in alphabetical order (never Mock). ``engine={...}`` and ``configure(c)`` set engine
+    settings, plugins and ``expect_success``; invalid ones raise ``ConfigError``.
+
+    The client is a scope: ``close()`` refuses new requests and lets in-flight ones finish,
+    ``await join()`` waits for that, ``cancel()`` halts everything; ``async with`` and
+    ``with`` close and join on exit.
+    """
+
+    def __init__(
+        self,
+        engine_choice: EngineChoice = None,
+        configure: Callable[[HttpClientConfig], None] | None = None,
+        /,
+        *,
+        engine: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        registry: EngineRegistry | None = None,
+    ) -> None:
+        config = HttpClientConfig()
+        if engine is not None:
+            if not isinstance(engine, Mapping):
+                raise ConfigError(f"engine= takes a dict of engine settings, not {type(engine).__name__}.")
+            config.engine(**engine)
+        if configure is not None:
+            if not callable(configure):
+                raise ConfigError("The second argument of HttpClient is a configure function: def configure(c): ...")
+            configure(config)
+        self.name = name or f"HttpClient#{next(_numbers)}"
+        self._engine, self._owns_engine, self._chosen_by_default = _make_engine(
+            engine_choice, config.engine_settings, registry or default_registry()
+        )
+        self._plugins: dict[type[Plugin], Plugin] = dict(config.plugins)
+        self.expect_success = config.expect_success
+        self._lifecycle = Lifecycle(self.name, self._release)
+
+    # -- what the client is -----------------------------------------------------------------
+    @property
+    def engine(self) -> Engine:
+        """The engine in use; ``client.engine.config`` holds its typed settings."""
+        return self._engine
+
+    @property
+    def owns_engine(self) -> bool:
+        """True when the client created the engine and closes it; False for a lent engine."""
+        return self._owns_engine
+
+    @property
+    def state(self) -> ClientState:
+        """ACTIVE, CLOSING, CLOSED or CANCELLED."""
+        return self._lifecycle.state
+
+    def status(self) -> ClientStatus:
+        """State plus in-flight, completed and failed request counts, as one snapshot."""
+        return self._lifecycle.status()
+
+    def on_state_change(self, listener: StatusListener) -> Callable[[], None]:
+        """Call ``listener(status)`` on every change of state or counts; returns ``unsubscribe()``.
+
+        Listeners run in the event loop's thread, synchronously: keep them short.
+        """
+        return self._lifecycle.subscribe(listener)
+
+    def plugin(self, plugin: type[P]) -> P:
+        """The installed instance of ``plugin``; ``ConfigError`` says how to install it."""
+        found = self._plugins.get(plugin)
+        if found is None:
+            raise ConfigError(
+                f"Plugin {plugin.__name__} is not installed on {self.name}: create the client with "
+                f"HttpClient(engine, lambda c: c.install({plugin.__name__}, ...))."
+            )
+        return found  # type: ignore[return-value]
+
+    @property
+    def blocking(self) -> BlockingClient:
+        """The same client for synchronous code: ``client.blocking.get(url)``."""
+        return BlockingClient(self)
+
+    # -- requests ---------------------------------------------------------------------------
+    async def request(self, method: str, url: URLInput, **options: Unpack[RequestOptions]) -> Response:
+        """Send a request and return the response with its body read.
+
+        Raises ``InvalidRequestError`` for bad input, ``ClientClosedError`` after ``close()``,
+        ``ClientCancelledError`` when ``cancel()`` interrupts it, ``TransportError`` subclasses
+        for network failures and, with ``expect_success``, ``ResponseError`` subclasses.
+        """
+        async with self._exchange(build_request(method, url, options), read=True) as response:
+            return response
+
+    async def get(self, url: URLInput, **options: Unpack[RequestOptions]) -> Response:
+        """Send a GET request (see ``request``)."""
+        return await self.request("GET", url, **options)
+
+    async def post(self, url: URLInput, **options: Unpack[RequestOptions]) -> Response:
+        """Send a POST request (see ``request``)."""
+        return await self.request("POST", url, **options)
+
+    async def put(self, url: URLInput, **options: Unpack[RequestOptions]) -> Response:
+        """Send a PUT request (see ``request``)."""
+        return await self.request("PUT", url, **options)
+
+    async def patch(self, url: URLInput, **options: Unpack[RequestOptions]) -> Response:
+        """Send a PATCH request (see ``request``)."""
+        return await self.request("PATCH", url, **options)
+
+    async def delete(self, url: URLInput, **options: Unpack[RequestOptions]) -> Response:
+        """Send a DELETE request (see ``request``)."""
+        return await self.request("DELETE", url, **options)
+
+    async def head(self, url: URLInput, **options: Unpack[RequestOptions]) -> Response:
+        """Send a HEAD request (see ``request``)."""
+        return await self.request("HEAD", url, **options)
+
+    async def options(self, url: URLInput, **options: Unpack[RequestOptions]) -> Response:
+        """Send an OPTIONS request (see ``request``)."""
+        return await self.request("OPTIONS", url, **options)
+
+    @asynccontextmanager
+    async def stream(self, method: str, url: URLInput, **options: Unpack[RequestOptions]) -> AsyncIterator[Response]:
+        """``async with client.stream("GET", url) as response:`` with the body not yet read.
+
+        Read it with ``async for chunk in response.aiter_bytes()`` or ``await response.aread()``;
+        the connection is released when the block exits.
+        """
+        async with self._exchange(build_request(method, url, options), read=False) as response:
+            yield response
+
+    @asynccontextmanager
+    async def _exchange(self, request: Request, *, read: bool) -> AsyncIterator[Response]:
+        for plugin in self._plugins.values():
+            request = plugin.on_request(request)
+        scope = self._lifecycle.begin(f"{request.method} {mask_url(request.url)}")
+        ok = False
+        try:
+            with scope:
+                async with self._deadline(request):
+                    started = time.perf_counter()
+                    response = await self._engine.send(request)
+                    try:
+                        if read:
+                            await response.aread()
+                        if self.expect_success:
+                            response.raise_for_status()
+                        yield response
+                    finally:
+                        with anyio.CancelScope(shield=True):
+                            await response.aclose()
+                        response.elapsed = time.perf_counter() - started
+            if scope.cancelled_caught:
+                raise ClientCancelledError(
+                    f"{self.name} was cancelled while {request.method} {mask_url(request.url)} was in flight."
+                )
+            ok = True
+        finally:
+            await self._lifecycle.end(scope, ok=ok)
+
+    @asynccontextmanager
+    async def _deadline(self, request: Request) -> AsyncIterator[None]:
+        limit = request.timeouts.request
+        if limit is None:
+            yield
+            return
+        with anyio.move_on_after(limit) as deadline:
+            yield
+        if deadline.cancelled_caught:
+            raise RequestTimeout(
+                f"{request.method} {mask_url(request.url)} took longer than the request timeout of {limit} s."
+            )
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop accepting requests; in-flight ones finish, then the engine is released. Returns at once."""
+        self._lifecycle.close()
+
+    async def join(self) -> None:
+        """Wait until the client is CLOSED or CANCELLED and its engine released.
+
+        On an ACTIVE client this waits for someone to ``close()`` or ``cancel()`` it.
+        """
+        await self._lifecycle.join()
+
+    def cancel(self) -> None:
+        """Halt now: in-flight requests raise ``ClientCancelledError``, the engine is released."""
+        self._lifecycle.cancel()
+
+    async def _release(self) -> None:
+        if self._owns_engine:
+            await self._engine.aclose()
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+        await self.join()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+        run(self.join())
+
+    def __repr__(self) -> str:
+        status = self.status()
+        how = "chosen by default" if self._chosen_by_default else ("owned" if self._owns_engine else "lent")
+        return (
+            f"<{self.name} engine={self._engine.name} ({how}) state={status.state} "
+            f"in_flight={status.in_flight} completed={status.completed} failed={status.failed}>"
+        )
+
+
+def _make_engine(
+    choice: EngineChoice, settings: Mapping[str, Any], registry: EngineRegistry
+) -> tuple[Engine, bool, bool]:
+    """Return (engine, owned, chosen_by_default) for what the user passed."""
+    if isinstance(choice, Engine):
+        if settings:
+            raise ConfigError(
+                f"Engine {choice.name} is lent to the client, so settings {', '.join(settings)} cannot be applied: "
+                f"pass them when creating it, {type(choice).__name__}({', '.join(f'{k}=...' for k in settings)})."
+            )
+        return choice, False, False
+    if choice is None:
+        return registry.default()(**settings), True, True
+    if isinstance(choice, str):
+        return registry.get(choice)(**settings), True, False
+    if isinstance(choice, type) and issubclass(choice, Engine):
+        return choice(**settings), True, False
+    raise ConfigError(
+        f"HttpClient takes an engine class (HttpClient(CIO)), an engine instance, an engine name or nothing, "
+        f"not {choice!r}. Available engines: {', '.join(registry.names())}."
+    )

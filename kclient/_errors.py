@@ -1,0 +1,172 @@
+"""kclient's exception tree: every error kclient raises has one root, ``KClientError``.
+
+::
+
+    KClientError
+    ├── ClientClosedError            (RuntimeError)   request sent to a closing/closed client
+    ├── ClientCancelledError                          the client was cancelled under the request
+    ├── ConfigError                  (ValueError)     bad setting, bad plugin option, bad engine
+    │   ├── EngineNotFoundError      (LookupError)    no engine of that name, or none installed
+    │   └── UnsupportedSettingError                   the engine cannot do what was asked
+    ├── InvalidRequestError          (ValueError)     a request that cannot be sent (URL, body, headers)
+    ├── TransportError               (OSError)        the exchange with the server failed
+    │   ├── ConnectError             (ConnectionError)
+    │   ├── ProxyError
+    │   ├── ProtocolError                             the peer broke HTTP
+    │   ├── ReadError / WriteError
+    │   └── KClientTimeoutError      (TimeoutError)
+    │       ├── ConnectTimeout
+    │       ├── RequestTimeout
+    │       └── SocketTimeout
+    ├── ResponseError                                 raised by ``raise_for_status()`` / ``expect_success``
+    │   ├── RedirectResponseError                     3xx
+    │   ├── ClientRequestError                        4xx
+    │   └── ServerResponseError                       5xx
+    ├── ResponseNotReadError         (RuntimeError)   body of a streamed response used before reading
+    ├── DecodingError                (ValueError)     body is not valid JSON / text
+    └── UnhandledRequestError        (LookupError)    the Mock engine has no handler for a request
+
+Engines translate their library's exceptions into this tree and keep the original
+as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._models import Response
+
+__all__ = [
+    "ClientCancelledError",
+    "ClientClosedError",
+    "ClientRequestError",
+    "ConfigError",
+    "ConnectError",
+    "ConnectTimeout",
+    "DecodingError",
+    "EngineNotFoundError",
+    "InvalidRequestError",
+    "KClientError",
+    "KClientTimeoutError",
+    "ProtocolError",
+    "ProxyError",
+    "ReadError",
+    "RedirectResponseError",
+    "RequestTimeout",
+    "ResponseError",
+    "ResponseNotReadError",
+    "ServerResponseError",
+    "SocketTimeout",
+    "TransportError",
+    "UnhandledRequestError",
+    "UnsupportedSettingError",
+    "WriteError",
+]
+
+
+class KClientError(Exception):
+    """Root of every error kclient raises: ``except KClientError`` catches them all."""
+
+
+class ClientClosedError(KClientError, RuntimeError):
+    """A request was started on a client that is closing or closed: create a new client."""
+
+
+class ClientCancelledError(KClientError):
+    """The client was cancelled (``client.cancel()``) while this request was in flight."""
+
+
+class ConfigError(KClientError, ValueError):
+    """A setting, plugin option or engine choice is invalid; the message says what is allowed."""
+
+
+class EngineNotFoundError(ConfigError, LookupError):
+    """No engine of that name is registered, or no engine's dependencies are installed."""
+
+
+class UnsupportedSettingError(ConfigError):
+    """The chosen engine cannot do what a setting asks (HTTP/2, pipelining, a proxy kind...)."""
+
+
+class InvalidRequestError(KClientError, ValueError):
+    """The request cannot be sent as given (bad URL, conflicting body arguments, bad header)."""
+
+
+class TransportError(KClientError, OSError):
+    """The exchange with the server failed below HTTP: connecting, sending or receiving."""
+
+    def __init__(self, message: str = "") -> None:
+        # OSError's constructor interprets two arguments as (errno, strerror); keep one message.
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ConnectError(TransportError, ConnectionError):
+    """The connection to the server (or proxy) could not be opened."""
+
+
+class ProxyError(TransportError):
+    """The proxy refused the request or answered with an error."""
+
+
+class ProtocolError(TransportError):
+    """The peer sent something that is not valid HTTP."""
+
+
+class ReadError(TransportError):
+    """Reading from the connection failed (reset, closed early)."""
+
+
+class WriteError(TransportError):
+    """Writing to the connection failed."""
+
+
+class KClientTimeoutError(TransportError, TimeoutError):
+    """A timeout configured on the client, the engine or the request expired."""
+
+
+class ConnectTimeout(KClientTimeoutError):
+    """The connection was not established within the connect timeout."""
+
+
+class RequestTimeout(KClientTimeoutError):
+    """The whole request (send and receive) took longer than the request timeout."""
+
+
+class SocketTimeout(KClientTimeoutError):
+    """No data moved on the connection for longer than the socket timeout."""
+
+
+class ResponseError(KClientError):
+    """The server answered with a status that was not expected (see ``expect_success``)."""
+
+    def __init__(self, message: str, *, response: Response) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class RedirectResponseError(ResponseError):
+    """The server answered 3xx and the redirect was not followed."""
+
+
+class ClientRequestError(ResponseError):
+    """The server answered 4xx: the request was wrong (or unauthorized)."""
+
+
+class ServerResponseError(ResponseError):
+    """The server answered 5xx: the server failed."""
+
+
+class ResponseNotReadError(KClientError, RuntimeError):
+    """A streamed response's body was used before ``await response.aread()``."""
+
+
+class DecodingError(KClientError, ValueError):
+    """The response body could not be decoded as asked (JSON, text)."""
+
+
+class UnhandledRequestError(KClientError, LookupError):
+    """The Mock engine has no handler left for a request."""

@@ -1,0 +1,196 @@
+"""The running side of the lifecycle: in-flight requests, counts, subscribers and release.
+
+``_states`` decides *which* state comes next; this module makes it happen. Every
+in-flight request holds an anyio ``CancelScope`` registered here, so ``cancel()`` can
+halt them all at once. The engine is released exactly once, as soon as the client is
+closing or cancelled and nothing is in flight: by the last request to finish, by a
+task scheduled from ``close()``/``cancel()`` when nothing was in flight, or by ``join()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import anyio
+import sniffio
+
+from ._errors import ClientClosedError
+from ._states import ClientState, LifecycleEvent, next_state
+
+__all__ = ["ClientStatus", "Lifecycle", "StatusListener"]
+
+logger = logging.getLogger("kclient")
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStatus:
+    """A snapshot of a client: its state and its request counts, as subscribers receive it."""
+
+    state: ClientState
+    previous: ClientState
+    in_flight: int
+    completed: int
+    failed: int
+
+    @property
+    def state_changed(self) -> bool:
+        """True when this notification is a state transition (not only a count change)."""
+        return self.state is not self.previous
+
+
+StatusListener = Callable[[ClientStatus], None]
+
+
+class Lifecycle:
+    """State, in-flight requests and subscribers of one client."""
+
+    def __init__(self, owner: str, release: Callable[[], Awaitable[None]]) -> None:
+        self._owner = owner
+        self._release_engine = release
+        self._state = ClientState.ACTIVE
+        self._scopes: set[anyio.CancelScope] = set()
+        self._completed = 0
+        self._failed = 0
+        self._listeners: list[StatusListener] = []
+        self._release_started = False
+        self._released = False
+        self._waiters: list[anyio.Event] = []
+        self._background: set[asyncio.Task[None]] = set()
+
+    # -- observation ------------------------------------------------------------------------
+    @property
+    def state(self) -> ClientState:
+        return self._state
+
+    @property
+    def released(self) -> bool:
+        """True once the engine was released (the client holds no resources any more)."""
+        return self._released
+
+    def status(self, previous: ClientState | None = None) -> ClientStatus:
+        return ClientStatus(
+            state=self._state,
+            previous=previous if previous is not None else self._state,
+            in_flight=len(self._scopes),
+            completed=self._completed,
+            failed=self._failed,
+        )
+
+    def subscribe(self, listener: StatusListener) -> Callable[[], None]:
+        """Call ``listener(status)`` on every change of state or counts; returns an unsubscribe function."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _notify(self, previous: ClientState) -> None:
+        status = self.status(previous)
+        for listener in list(self._listeners):
+            try:
+                listener(status)
+            except Exception:
+                logger.exception("A state listener of %s raised; the client goes on.", self._owner)
+
+    def _apply(self, event: LifecycleEvent) -> None:
+        previous = self._state
+        self._state = next_state(previous, event)
+        if self._state is not previous:
+            self._notify(previous)
+
+    # -- requests ---------------------------------------------------------------------------
+    def begin(self, what: str) -> anyio.CancelScope:
+        """Register a request about to start; raises ``ClientClosedError`` unless ACTIVE."""
+        if not self._state.accepts_requests:
+            raise ClientClosedError(
+                f"{self._owner} is {self._state} and accepts no new requests, so {what} was not sent. "
+                "Create a new HttpClient for new requests."
+            )
+        scope = anyio.CancelScope()
+        self._scopes.add(scope)
+        self._notify(self._state)
+        return scope
+
+    async def end(self, scope: anyio.CancelScope, *, ok: bool) -> None:
+        """Unregister a finished request; the last one out of a closing client releases the engine."""
+        self._scopes.discard(scope)
+        if ok:
+            self._completed += 1
+        else:
+            self._failed += 1
+        self._notify(self._state)
+        if self._must_release():
+            await self._release()
+
+    # -- lifecycle calls --------------------------------------------------------------------
+    def close(self) -> None:
+        """Refuse new requests; in-flight ones finish, then the engine is released."""
+        self._apply(LifecycleEvent.CLOSE)
+        if self._must_release():
+            self._schedule_release()
+
+    def cancel(self) -> None:
+        """Cancel every in-flight request now and release the engine."""
+        self._apply(LifecycleEvent.CANCEL)
+        for scope in list(self._scopes):
+            scope.cancel()
+        if self._must_release():
+            self._schedule_release()
+
+    async def join(self) -> None:
+        """Wait until the client is CLOSED or CANCELLED and its engine released."""
+        while not (self._released and self._state.is_terminal):
+            if self._must_release():
+                await self._release()
+                continue
+            event = anyio.Event()
+            self._waiters.append(event)
+            await event.wait()
+
+    # -- release ----------------------------------------------------------------------------
+    def _must_release(self) -> bool:
+        return (
+            self._state in (ClientState.CLOSING, ClientState.CANCELLED)
+            and not self._scopes
+            and not self._release_started
+        )
+
+    def _schedule_release(self) -> None:
+        """Start the release from synchronous code: as a task where a loop runs, else now."""
+        try:
+            library = sniffio.current_async_library()
+        except sniffio.AsyncLibraryNotFoundError:
+            library = None
+        if library == "asyncio":
+            task = asyncio.get_running_loop().create_task(self._release())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        elif library == "trio":
+            import trio
+
+            trio.lowlevel.spawn_system_task(self._release)
+        else:
+            from ._runner import run
+
+            run(self._release())
+
+    async def _release(self) -> None:
+        if self._release_started:
+            return
+        self._release_started = True
+        try:
+            with anyio.CancelScope(shield=True):
+                await self._release_engine()
+        except Exception:
+            logger.exception("Releasing the engine of %s failed; its resources may leak.", self._owner)
+        finally:
+            self._released = True
+            self._apply(LifecycleEvent.RELEASED)
+            waiters, self._waiters = self._waiters, []
+            for event in waiters:
+                event.set()

@@ -1,0 +1,256 @@
+"""The data engines see: a lean ``Request`` and a ``Response`` whose body may still be streaming.
+
+URLs are ``yarl.URL`` and headers ``multidict.CIMultiDict``: both C-accelerated, so building
+a request costs little. Engines never see the client, only these objects.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json as jsonlib
+import time
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any, Protocol
+
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from ._errors import (
+    ClientRequestError,
+    DecodingError,
+    RedirectResponseError,
+    ResponseError,
+    ResponseNotReadError,
+    ServerResponseError,
+)
+from ._redact import mask_url
+
+__all__ = ["Request", "Response", "ResponseStream", "Timeouts"]
+
+#: A request body: bytes sent as they are, or an async iterable sent chunked.
+Body = bytes | AsyncIterable[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Timeouts in seconds for one request; ``None`` means no limit.
+
+    ``request``: the whole exchange, ``connect``: opening the connection,
+    ``socket``: the longest wait for data while sending or receiving.
+    """
+
+    request: float | None = None
+    connect: float | None = None
+    socket: float | None = None
+
+    def merged_over(self, defaults: Timeouts) -> Timeouts:
+        """Return these timeouts with unset values taken from ``defaults``."""
+        return Timeouts(
+            request=self.request if self.request is not None else defaults.request,
+            connect=self.connect if self.connect is not None else defaults.connect,
+            socket=self.socket if self.socket is not None else defaults.socket,
+        )
+
+
+@dataclass(slots=True, eq=False)
+class Request:
+    """One HTTP request, as an engine sends it."""
+
+    method: str
+    url: URL
+    headers: CIMultiDict[str] = field(default_factory=CIMultiDict)
+    content: Body = b""
+    timeouts: Timeouts = field(default_factory=Timeouts)
+
+    @property
+    def is_streaming(self) -> bool:
+        """True when the body is an async iterable, sent without a Content-Length."""
+        return not isinstance(self.content, bytes)
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {mask_url(self.url)}>"
+
+
+class ResponseStream(Protocol):
+    """What an engine hands over for a response body: async chunks, then ``aclose()``."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Response:
+    """An HTTP response: status line, headers and a body read at once or streamed.
+
+    Responses returned by ``client.get(...)`` and friends are fully read. Inside
+    ``async with client.stream(...) as response`` the body is read incrementally with
+    ``response.aiter_bytes()`` or at once with ``await response.aread()``.
+    """
+
+    __slots__ = (
+        "_closed",
+        "_content",
+        "_on_close",
+        "_started",
+        "_stream",
+        "elapsed",
+        "headers",
+        "http_version",
+        "reason",
+        "request",
+        "status",
+        "url",
+    )
+
+    def __init__(
+        self,
+        status: int,
+        *,
+        request: Request,
+        headers: CIMultiDict[str] | CIMultiDictProxy[str] | None = None,
+        reason: str | None = None,
+        http_version: str = "HTTP/1.1",
+        content: bytes | None = None,
+        stream: ResponseStream | None = None,
+        url: URL | None = None,
+    ) -> None:
+        self.status = status
+        self.reason = reason if reason is not None else _phrase(status)
+        self.headers: CIMultiDictProxy[str] = (
+            headers if isinstance(headers, CIMultiDictProxy) else CIMultiDictProxy(CIMultiDict(headers or {}))
+        )
+        self.url: URL = url if url is not None else request.url
+        self.http_version = http_version
+        self.request = request
+        #: Time from sending the request until the body was read (or the stream closed).
+        self.elapsed: float = 0.0
+        self._started = time.perf_counter()
+        self._stream = stream
+        self._content = content if stream is None else None
+        self._closed = stream is None
+        self._on_close: list[Any] = []
+
+    # -- body -------------------------------------------------------------------------------
+    @property
+    def is_closed(self) -> bool:
+        """True once the body is fully read or the stream was closed."""
+        return self._closed
+
+    @property
+    def content(self) -> bytes:
+        """The body as bytes. For a streamed response, ``await response.aread()`` first."""
+        if self._content is None:
+            raise ResponseNotReadError(
+                "The body of this streamed response has not been read: call `await response.aread()` "
+                "inside `async with client.stream(...)` first, or use `client.get(...)`."
+            )
+        return self._content
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """Yield the body in chunks as they arrive (streamed responses), or at once."""
+        if self._content is not None:
+            if self._content:
+                yield self._content
+            return
+        if self._stream is None or self._closed:
+            raise ResponseNotReadError("The stream of this response is closed and its body was not kept.")
+        try:
+            async for chunk in self._stream:
+                if chunk:
+                    yield chunk
+        finally:
+            await self.aclose()
+
+    async def aread(self) -> bytes:
+        """Read the whole body, keep it in ``.content`` and return it."""
+        if self._content is None:
+            self._content = b"".join([chunk async for chunk in self.aiter_bytes()])
+        return self._content
+
+    async def aclose(self) -> None:
+        """Release the connection behind a streamed response; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self.elapsed = time.perf_counter() - self._started
+        try:
+            if self._stream is not None:
+                await self._stream.aclose()
+        finally:
+            for callback in self._on_close:
+                callback(self)
+
+    def _add_close_callback(self, callback: Any) -> None:
+        self._on_close.append(callback)
+
+    # -- decoded views ----------------------------------------------------------------------
+    @property
+    def charset(self) -> str | None:
+        """The charset named by the Content-Type header, if any and known to Python."""
+        ctype = self.headers.get("Content-Type", "")
+        for part in ctype.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset":
+                name = value.strip().strip("\"'")
+                try:
+                    return codecs.lookup(name).name
+                except LookupError:
+                    return None
+        return None
+
+    @property
+    def text(self) -> str:
+        """The body as text: the declared charset, else UTF-8, else Latin-1 (never fails)."""
+        content = self.content
+        charset = self.charset
+        if charset is not None:
+            return content.decode(charset, errors="replace")
+        try:
+            return content.decode("utf-8")
+        except UnicodeDecodeError:
+            return content.decode("latin-1")
+
+    def json(self, **loads_options: Any) -> Any:
+        """The body parsed as JSON; raises ``DecodingError`` (a ``ValueError``) when it is not JSON."""
+        try:
+            return jsonlib.loads(self.text, **loads_options)
+        except ValueError as exc:
+            preview = self.text[:80]
+            raise DecodingError(
+                f"The body of {self.request.method} {mask_url(self.url)} is not JSON "
+                f"(Content-Type: {self.headers.get('Content-Type', 'none')}, starts with {preview!r})."
+            ) from exc
+
+    # -- status -----------------------------------------------------------------------------
+    @property
+    def is_success(self) -> bool:
+        """True for 2xx statuses."""
+        return 200 <= self.status < 300
+
+    def raise_for_status(self) -> Response:
+        """Return the response when its status is 1xx/2xx, else raise the matching ``ResponseError``."""
+        if self.status < 300:
+            return self
+        error_class: type[ResponseError]
+        if self.status < 400:
+            error_class, kind = RedirectResponseError, "Redirect"
+        elif self.status < 500:
+            error_class, kind = ClientRequestError, "Client error"
+        else:
+            error_class, kind = ServerResponseError, "Server error"
+        raise error_class(
+            f"{kind} {self.status} {self.reason} for {self.request.method} {mask_url(self.url)}",
+            response=self,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status} {self.reason}] {self.request.method} {mask_url(self.url)}>"
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

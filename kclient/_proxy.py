@@ -1,0 +1,92 @@
+"""Proxy settings: ``ProxyBuilder.http(url)`` and ``ProxyBuilder.socks(host, port)``.
+
+Credentials given in a proxy URL are used by the engine and never shown: the repr
+and every message print the URL with its password replaced by ``***``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from yarl import URL
+
+from ._errors import ConfigError
+from ._redact import mask_url
+
+__all__ = ["ProxyBuilder", "ProxyConfig", "ProxyKind"]
+
+ProxyKind = Literal["http", "socks"]
+
+_HTTP_SCHEMES = ("http", "https")
+_SOCKS_SCHEMES = ("socks5", "socks5h", "socks4", "socks4a")
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ProxyConfig:
+    """A proxy to send requests through: its kind and its URL (credentials included)."""
+
+    kind: ProxyKind
+    url: URL
+
+    def __repr__(self) -> str:
+        return f"ProxyConfig({self.kind}, {mask_url(self.url)!r})"
+
+    __str__ = __repr__
+
+    @classmethod
+    def parse(cls, value: object) -> ProxyConfig:
+        """Accept a ``ProxyConfig`` or a URL string (``http://``, ``https://``, ``socks5://``...)."""
+        if isinstance(value, ProxyConfig):
+            return value
+        if isinstance(value, (str, URL)):
+            url = URL(str(value))
+            if url.scheme in _SOCKS_SCHEMES:
+                return ProxyBuilder.socks(
+                    url.host or "", url.port or 1080, username=url.user, password=url.password, scheme=url.scheme
+                )
+            return ProxyBuilder.http(url)
+        raise ConfigError(
+            f"A proxy must be ProxyBuilder.http(url), ProxyBuilder.socks(host, port) or a URL string, "
+            f"not {type(value).__name__}."
+        )
+
+
+class ProxyBuilder:
+    """Builds proxy settings, as Ktor's ``ProxyBuilder`` does."""
+
+    @staticmethod
+    def http(url: str | URL) -> ProxyConfig:
+        """An HTTP proxy: plain requests in absolute form, HTTPS through ``CONNECT``.
+
+        ``url`` is ``http://[user:password@]host:port``; raises ``ConfigError`` when it is not.
+        """
+        try:
+            parsed = URL(str(url))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"Invalid HTTP proxy URL {mask_url(str(url))!r}: {exc}") from exc
+        if parsed.scheme not in _HTTP_SCHEMES or not parsed.host:
+            raise ConfigError(
+                f"An HTTP proxy URL looks like http://host:port (got {mask_url(parsed)!r}); "
+                "for a SOCKS proxy use ProxyBuilder.socks(host, port)."
+            )
+        return ProxyConfig("http", parsed)
+
+    @staticmethod
+    def socks(
+        host: str,
+        port: int,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        scheme: str = "socks5",
+    ) -> ProxyConfig:
+        """A SOCKS proxy at ``host:port`` (SOCKS5 by default), with optional credentials."""
+        if not host or not isinstance(host, str):
+            raise ConfigError("A SOCKS proxy needs a host name, for example ProxyBuilder.socks('127.0.0.1', 1080).")
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise ConfigError(f"A SOCKS proxy port must be between 1 and 65535, not {port!r}.")
+        if scheme not in _SOCKS_SCHEMES:
+            raise ConfigError(f"A SOCKS proxy scheme is one of {', '.join(_SOCKS_SCHEMES)}, not {scheme!r}.")
+        url = URL.build(scheme=scheme, host=host, port=port, user=username, password=password)
+        return ProxyConfig("socks", url)

@@ -1,0 +1,34 @@
+"""Masking of secrets before anything is shown: reprs, messages, logs and displays."""
+
+from __future__ import annotations
+
+from yarl import URL
+
+__all__ = ["MASK", "SECRET_HEADERS", "SECRET_QUERY_KEYS", "mask_url", "mask_header"]
+
+MASK = "***"
+
+#: Header names whose values are never shown (case-insensitive).
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"}
+)
+
+#: Query parameter names whose values are never shown (case-insensitive).
+SECRET_QUERY_KEYS = frozenset(
+    {"access_token", "api_key", "apikey", "key", "password", "secret", "token", "sig", "signature"}
+)
+
+
+def mask_url(url: URL | str) -> str:
+    """Return ``url`` as text with its password and secret query values replaced by ``***``."""
+    u = url if isinstance(url, URL) else URL(url)
+    if u.password is not None:
+        u = u.with_password(MASK)
+    if u.query and any(k.lower() in SECRET_QUERY_KEYS for k in u.query):
+        u = u.with_query([(k, MASK if k.lower() in SECRET_QUERY_KEYS else v) for k, v in u.query.items()])
+    return str(u)
+
+
+def mask_header(name: str, value: str) -> str:
+    """Return ``value``, or ``***`` when ``name`` carries a secret."""
+    return MASK if name.lower() in SECRET_HEADERS else value

@@ -1,0 +1,198 @@
+"""Turns what a person typed (method, URL and keyword options) into a validated ``Request``."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import re
+import secrets
+from collections.abc import AsyncIterable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from multidict import CIMultiDict
+from yarl import URL
+
+from ._errors import InvalidRequestError
+from ._models import Request, Timeouts
+from ._redact import mask_url
+from ._request_options import FileSpec, RequestOptions
+
+__all__ = ["build_request"]
+
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_BAD_VALUE_CHARS = re.compile(r"[\r\n\x00]")
+_OPTIONS = frozenset(RequestOptions.__annotations__)
+
+
+def build_request(method: str, url: str | URL, options: RequestOptions) -> Request:
+    """Validate and assemble a request; raises ``InvalidRequestError`` on bad input."""
+    unknown = set(options) - _OPTIONS
+    if unknown:
+        raise InvalidRequestError(
+            f"Unknown request option(s) {', '.join(sorted(unknown))}; valid options: {', '.join(sorted(_OPTIONS))}."
+        )
+    method = _method(method)
+    target = _url(url, options.get("params"))
+    headers = _headers(options.get("headers"))
+    content = _body(options, headers)
+    return Request(method, target, headers, content, _timeouts(options.get("timeout")))
+
+
+def _method(method: str) -> str:
+    if not isinstance(method, str) or not _TOKEN.match(method):
+        raise InvalidRequestError(f"Invalid HTTP method {method!r}: use a word such as GET, POST or PATCH.")
+    return method.upper()
+
+
+def _url(url: str | URL, params: Any) -> URL:
+    try:
+        target = url if isinstance(url, URL) else URL(url)
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequestError(f"Invalid URL {url!r}: {exc}") from exc
+    if target.scheme not in ("http", "https") or not target.host:
+        raise InvalidRequestError(
+            f"URL {mask_url(target)!r} must be absolute with an http or https scheme, "
+            "for example http://127.0.0.1:8000/get."
+        )
+    if params:
+        try:
+            target = target.extend_query(params)
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequestError(f"Invalid query parameters {params!r}: {exc}") from exc
+    return target
+
+
+def _headers(given: Any) -> CIMultiDict[str]:
+    headers: CIMultiDict[str] = CIMultiDict()
+    if not given:
+        return headers
+    items = given.items() if isinstance(given, Mapping) else given
+    for name, value in items:
+        if not isinstance(name, str) or not _TOKEN.match(name):
+            raise InvalidRequestError(f"Invalid header name {name!r}: letters, digits and -_.!#$%&'*+^`|~ only.")
+        if not isinstance(value, str):
+            raise InvalidRequestError(f"Header {name} must be a string, not {type(value).__name__}.")
+        if _BAD_VALUE_CHARS.search(value):
+            raise InvalidRequestError(f"Header {name} contains a line break or NUL, which would split the request.")
+        headers.add(name, value)
+    return headers
+
+
+def _body(options: RequestOptions, headers: CIMultiDict[str]) -> bytes | AsyncIterable[bytes]:
+    given = [name for name in ("json", "data", "files", "content") if options.get(name) is not None]
+    if len(given) > 1 and set(given) != {"data", "files"}:
+        raise InvalidRequestError(f"Give one body at most, not {' and '.join(given)} (data may come with files).")
+    if "json" in given:
+        return _json_body(options["json"], headers)
+    if "files" in given:
+        return _multipart_body(options.get("data") or {}, options["files"], headers)
+    if "data" in given:
+        return _form_body(options["data"], headers)
+    if "content" in given:
+        return _raw_body(options["content"])
+    return b""
+
+
+def _json_body(value: Any, headers: CIMultiDict[str]) -> bytes:
+    try:
+        encoded = jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequestError(f"The json body cannot be encoded as JSON: {exc}") from exc
+    headers.setdefault("Content-Type", "application/json")
+    return encoded
+
+
+def _form_body(data: Any, headers: CIMultiDict[str]) -> bytes:
+    if not isinstance(data, Mapping):
+        raise InvalidRequestError(
+            f"data= is a form (a dict of fields), not {type(data).__name__}; send raw bytes or text with content=."
+        )
+    headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    return urlencode(list(_form_pairs(data))).encode()
+
+
+def _form_pairs(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for key, value in data.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if isinstance(item, bool) or item is None:
+                text = {True: "true", False: "false", None: ""}[item]
+            elif isinstance(item, (str, int, float)):
+                text = str(item)
+            else:
+                raise InvalidRequestError(f"Form field {key!r} must be text or a number, not {type(item).__name__}.")
+            pairs.append((str(key), text))
+    return pairs
+
+
+def _raw_body(content: Any) -> bytes | AsyncIterable[bytes]:
+    if isinstance(content, bytes):
+        return content
+    if isinstance(content, (bytearray, memoryview)):
+        return bytes(content)
+    if isinstance(content, str):
+        return content.encode()
+    if isinstance(content, AsyncIterable):
+        return content
+    raise InvalidRequestError(
+        f"content= takes bytes, text or an async iterable of bytes, not {type(content).__name__}."
+    )
+
+
+def _multipart_body(data: Any, files: Any, headers: CIMultiDict[str]) -> bytes:
+    if not isinstance(files, Mapping):
+        raise InvalidRequestError("files= maps field names to files, for example {'upload': open('a.png', 'rb')}.")
+    boundary = secrets.token_hex(16)
+    parts: list[bytes] = []
+    for name, value in _form_pairs(data if isinstance(data, Mapping) else {}):
+        parts.append(_part(boundary, name, None, None, value.encode()))
+    for name, spec in files.items():
+        filename, payload, ctype = _file_spec(str(name), spec)
+        parts.append(_part(boundary, str(name), filename, ctype, payload))
+    headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+    return b"".join(parts) + f"--{boundary}--\r\n".encode()
+
+
+def _file_spec(name: str, spec: FileSpec) -> tuple[str | None, bytes, str]:
+    if isinstance(spec, tuple):
+        if len(spec) not in (2, 3):
+            raise InvalidRequestError(f"File {name!r}: use (filename, content) or (filename, content, content_type).")
+        filename, content = spec[0], spec[1]
+        ctype = spec[2] if len(spec) == 3 else "application/octet-stream"
+    else:
+        content = spec
+        filename = getattr(spec, "name", None) if not isinstance(spec, (bytes, str)) else None
+        ctype = "application/octet-stream"
+    if isinstance(content, str):
+        payload = content.encode()
+    elif isinstance(content, bytes):
+        payload = content
+    elif hasattr(content, "read"):
+        payload = content.read()
+    else:
+        raise InvalidRequestError(f"File {name!r} must be bytes, text or an open binary file.")
+    if filename is not None:
+        filename = str(filename).replace("\\", "/").rsplit("/", 1)[-1]
+    return filename, payload, ctype
+
+
+def _part(boundary: str, name: str, filename: str | None, ctype: str | None, payload: bytes) -> bytes:
+    quoted = name.replace('"', "%22")
+    disposition = f'form-data; name="{quoted}"'
+    if filename is not None:
+        disposition += f'; filename="{filename.replace(chr(34), "%22")}"'
+    head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+    if ctype is not None:
+        head += f"Content-Type: {ctype}\r\n"
+    return head.encode() + b"\r\n" + payload + b"\r\n"
+
+
+def _timeouts(value: Any) -> Timeouts:
+    if value is None:
+        return Timeouts()
+    if isinstance(value, Timeouts):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return Timeouts(request=float(value))
+    raise InvalidRequestError(f"timeout= is a positive number of seconds or a kclient.Timeouts, not {value!r}.")

@@ -1,0 +1,101 @@
+"""The reentrant runner: run kclient's coroutines from synchronous code, anywhere.
+
+Three situations, one function (:func:`run`):
+
+* no event loop runs in this thread (a script, a plain REPL): the coroutine runs on
+  a private asyncio loop kept per thread, so connections pooled by one call serve
+  the next;
+* an asyncio loop runs in this thread (a Jupyter kernel, a widget callback, a magic):
+  the loop is made reentrant with nest-asyncio2 and the coroutine runs on it, sharing
+  the connections of ``await`` code in the same kernel;
+* a trio run is active: synchronous calls cannot re-enter trio; ``RuntimeError`` says
+  to ``await`` instead.
+
+``asyncio.run`` is never called: it would create a new loop inside a running one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import threading
+import weakref
+from collections.abc import Awaitable, Coroutine
+from typing import Any, TypeVar
+
+import sniffio
+
+__all__ = ["run"]
+
+T = TypeVar("T")
+
+_local = threading.local()
+_private_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+_reentrant_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+
+def run(awaitable: Awaitable[T]) -> T:
+    """Run ``awaitable`` to completion from synchronous code and return its result.
+
+    Works with no loop running (private per-thread loop) and inside a running asyncio
+    loop (made reentrant). Raises ``RuntimeError`` inside trio, where ``await`` is needed.
+    """
+    coro = _as_coroutine(awaitable)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None:
+        if _in_trio():
+            coro.close()
+            raise RuntimeError("kclient's blocking calls cannot run inside trio: use `await client.get(...)`.")
+        return _private_loop().run_until_complete(coro)
+    _make_reentrant(loop)
+    return loop.run_until_complete(coro)
+
+
+def _as_coroutine(awaitable: Awaitable[T]) -> Coroutine[Any, Any, T]:
+    if isinstance(awaitable, Coroutine):
+        return awaitable
+
+    async def wrapper() -> T:
+        return await awaitable
+
+    return wrapper()
+
+
+def _in_trio() -> bool:
+    try:
+        return sniffio.current_async_library() == "trio"
+    except sniffio.AsyncLibraryNotFoundError:
+        return False
+
+
+def _private_loop() -> asyncio.AbstractEventLoop:
+    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        _local.loop = loop
+        _private_loops.add(loop)
+    return loop
+
+
+def _make_reentrant(loop: asyncio.AbstractEventLoop) -> None:
+    if loop in _reentrant_loops:
+        return
+    if not isinstance(loop, asyncio.BaseEventLoop):
+        raise RuntimeError(
+            f"kclient cannot make a {type(loop).__name__} reentrant for blocking calls: use `await` in this loop."
+        )
+    import nest_asyncio2
+
+    nest_asyncio2.apply(loop)
+    _reentrant_loops.add(loop)
+
+
+@atexit.register
+def _close_private_loops() -> None:
+    for loop in list(_private_loops):
+        if not loop.is_closed() and not loop.is_running():
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()

@@ -1,0 +1,176 @@
+"""The Httpx engine: requests run on ``httpx.AsyncClient`` (asyncio or trio).
+
+httpx's exceptions are translated in one place, :func:`map_exceptions`, into kclient's
+tree, with the original kept as ``__cause__``. Redirects, cookies and retries are the
+client's plugins, not httpx's, so they behave the same on every engine.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from multidict import CIMultiDict
+
+from .._engine import Capabilities, Engine, EngineConfig
+from .._errors import (
+    ConnectError,
+    ConnectTimeout,
+    DecodingError,
+    InvalidRequestError,
+    KClientError,
+    KClientTimeoutError,
+    ProtocolError,
+    ProxyError,
+    ReadError,
+    SocketTimeout,
+    TransportError,
+    WriteError,
+)
+from .._models import Request, Response
+from .._redact import mask_url
+from .._settings import setting
+
+__all__ = ["EXCEPTION_MAP", "Httpx", "HttpxConfig", "map_exceptions"]
+
+#: httpx exception -> kclient exception, most specific first.
+EXCEPTION_MAP: tuple[tuple[type[Exception], type[KClientError]], ...] = (
+    (httpx.ConnectTimeout, ConnectTimeout),
+    (httpx.PoolTimeout, ConnectTimeout),
+    (httpx.ReadTimeout, SocketTimeout),
+    (httpx.WriteTimeout, SocketTimeout),
+    (httpx.TimeoutException, KClientTimeoutError),
+    (httpx.ProxyError, ProxyError),
+    (httpx.ConnectError, ConnectError),
+    (httpx.ReadError, ReadError),
+    (httpx.WriteError, WriteError),
+    (httpx.CloseError, ReadError),
+    (httpx.NetworkError, TransportError),
+    (httpx.UnsupportedProtocol, InvalidRequestError),
+    (httpx.LocalProtocolError, InvalidRequestError),
+    (httpx.RemoteProtocolError, ProtocolError),
+    (httpx.ProtocolError, ProtocolError),
+    (httpx.DecodingError, DecodingError),
+    (httpx.TooManyRedirects, ProtocolError),
+    (httpx.TransportError, TransportError),
+    (httpx.HTTPStatusError, ProtocolError),
+    (httpx.InvalidURL, InvalidRequestError),
+    (httpx.CookieConflict, InvalidRequestError),
+    (httpx.StreamError, ReadError),
+    (httpx.HTTPError, TransportError),
+)
+_NATIVE = tuple(native for native, _ in EXCEPTION_MAP)
+
+
+def kclient_error_for(exc: Exception) -> type[KClientError]:
+    """The kclient exception class that stands for the httpx exception ``exc``."""
+    for native, mapped in EXCEPTION_MAP:
+        if isinstance(exc, native):
+            return mapped
+    return TransportError
+
+
+@contextmanager
+def map_exceptions(request: Request) -> Iterator[None]:
+    """Re-raise httpx's exceptions as kclient's, naming the request (secrets masked)."""
+    try:
+        yield
+    except _NATIVE as exc:
+        error_class = kclient_error_for(exc)
+        detail = str(exc) or type(exc).__name__
+        raise error_class(f"{request.method} {mask_url(request.url)} failed: {detail}") from exc
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpxConfig(EngineConfig):
+    max_connections: int | None = setting(100, "Most connections open at once (None: no limit).", minimum=1)
+    max_keepalive_connections: int | None = setting(
+        20, "Most idle connections kept for reuse (None: no limit).", minimum=0
+    )
+    keepalive_expiry: float | None = setting(5.0, "Seconds an idle connection is kept.", minimum=0.0)
+    verify: bool = setting(True, "Verify TLS certificates (turn off only for local tests).")
+    ca_file: str | None = setting(None, "Path of a PEM bundle of CA certificates to trust instead of certifi's.")
+    trust_env: bool = setting(True, "Use HTTP_PROXY, HTTPS_PROXY, NO_PROXY and SSL_CERT_FILE from the environment.")
+
+
+class _HttpxStream:
+    def __init__(self, response: httpx.Response, request: Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with map_exceptions(self._request):
+            async for chunk in self._response.aiter_bytes():
+                yield chunk
+
+    async def aclose(self) -> None:
+        with map_exceptions(self._request):
+            await self._response.aclose()
+
+
+class Httpx(Engine):
+    """Requests through ``httpx.AsyncClient``: connection pooling, TLS, HTTP proxies."""
+
+    name = "Httpx"
+    capabilities = Capabilities(streaming=True, proxies=frozenset({"http"}))
+    config_class = HttpxConfig
+    config: HttpxConfig
+
+    def __init__(self, config: HttpxConfig | dict[str, Any] | None = None, /, **settings: Any) -> None:
+        super().__init__(config, **settings)
+        self._client: httpx.AsyncClient | None = None
+        self._closed = False
+
+    def _async_client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            cfg = self.config
+            verify: bool | ssl.SSLContext = cfg.verify
+            if cfg.verify and cfg.ca_file:
+                verify = ssl.create_default_context(cafile=cfg.ca_file)
+            self._client = httpx.AsyncClient(
+                limits=httpx.Limits(
+                    max_connections=cfg.max_connections,
+                    max_keepalive_connections=cfg.max_keepalive_connections,
+                    keepalive_expiry=cfg.keepalive_expiry,
+                ),
+                proxy=str(cfg.proxy.url) if cfg.proxy is not None else None,
+                verify=verify,
+                trust_env=cfg.trust_env,
+                follow_redirects=False,
+                timeout=None,
+            )
+        return self._client
+
+    async def send(self, request: Request) -> Response:
+        if self._closed:
+            raise TransportError(f"Engine {self.name} is closed; {request.method} {mask_url(request.url)} not sent.")
+        client = self._async_client()
+        t = request.timeouts
+        timeout = httpx.Timeout(connect=t.connect, read=t.socket, write=t.socket, pool=t.connect)
+        with map_exceptions(request):
+            native_request = client.build_request(
+                request.method,
+                str(request.url),
+                headers=list(request.headers.items()),
+                content=request.content,
+                timeout=timeout,
+            )
+            native = await client.send(native_request, stream=True)
+        return Response(
+            native.status_code,
+            request=request,
+            headers=CIMultiDict(native.headers.multi_items()),
+            reason=native.reason_phrase,
+            http_version=native.http_version,
+            stream=_HttpxStream(native, request),
+        )
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
