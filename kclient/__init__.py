@@ -52,19 +52,19 @@ from ._registry import EngineInfo, EngineRegistry
 from ._runner import run
 from ._settings import SettingInfo, describe_settings, setting
 from ._states import ClientState
-from .engines.mock import (
-    Mock,
-    MockAnswer,
-    MockConfig,
-    respond,
-    respond_bad_request,
-    respond_error,
-    respond_ok,
-    respond_redirect,
-)
 
 if TYPE_CHECKING:
     from .engines.httpx import Httpx, HttpxConfig
+    from .engines.mock import (
+        Mock,
+        MockAnswer,
+        MockConfig,
+        respond,
+        respond_bad_request,
+        respond_error,
+        respond_ok,
+        respond_redirect,
+    )
 
 __version__ = "0.1.0"
 
@@ -128,8 +128,25 @@ __all__ = [
     "setting",
 ]
 
-#: Engines imported on first access (their libraries are not cheap to import).
-_LAZY = {"Httpx": "kclient.engines.httpx", "HttpxConfig": "kclient.engines.httpx"}
+#: Engines are imported on first access: their libraries are not cheap to import, and a
+#: session that never uses an engine should not pay for it.
+_LAZY = {
+    "Httpx": "kclient.engines.httpx",
+    "HttpxConfig": "kclient.engines.httpx",
+    **dict.fromkeys(
+        [
+            "Mock",
+            "MockAnswer",
+            "MockConfig",
+            "respond",
+            "respond_bad_request",
+            "respond_error",
+            "respond_ok",
+            "respond_redirect",
+        ],
+        "kclient.engines.mock",
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:

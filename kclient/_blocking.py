@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Unpack
 
-import anyio
-
-from ._models import Response
-from ._request_options import RequestOptions, URLInput
 from ._runner import run
 
 if TYPE_CHECKING:
     from ._client import HttpClient
+    from ._models import Response
+    from ._request_options import RequestOptions, URLInput
 
 __all__ = ["BlockingClient"]
 
@@ -55,6 +53,8 @@ class BlockingClient:
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the client to finish closing; ``TimeoutError`` after ``timeout`` seconds."""
+
+        import anyio
 
         async def join_within() -> None:
             with anyio.fail_after(timeout):

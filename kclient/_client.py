@@ -13,9 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any, TypeVar, Unpack
-
-import anyio
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from ._blocking import BlockingClient
 from ._client_config import HttpClientConfig
@@ -26,10 +24,11 @@ from ._models import Request, Response
 from ._plugin import Plugin
 from ._redact import mask_url
 from ._registry import EngineRegistry, default_registry
-from ._request_builder import build_request
-from ._request_options import RequestOptions, URLInput
 from ._runner import run
 from ._states import ClientState
+
+if TYPE_CHECKING:
+    from ._request_options import RequestOptions, URLInput
 
 __all__ = ["HttpClient"]
 
@@ -128,6 +127,8 @@ class HttpClient:
         ``ClientCancelledError`` when ``cancel()`` interrupts it, ``TransportError`` subclasses
         for network failures and, with ``expect_success``, ``ResponseError`` subclasses.
         """
+        from ._request_builder import build_request  # with yarl and multidict, loaded on first use
+
         async with self._exchange(build_request(method, url, options), read=True) as response:
             return response
 
@@ -166,11 +167,15 @@ class HttpClient:
         Read it with ``async for chunk in response.aiter_bytes()`` or ``await response.aread()``;
         the connection is released when the block exits.
         """
+        from ._request_builder import build_request
+
         async with self._exchange(build_request(method, url, options), read=False) as response:
             yield response
 
     @asynccontextmanager
     async def _exchange(self, request: Request, *, read: bool) -> AsyncIterator[Response]:
+        import anyio
+
         for plugin in self._plugins.values():
             request = plugin.on_request(request)
         scope = self._lifecycle.begin(f"{request.method} {mask_url(request.url)}")
@@ -200,6 +205,8 @@ class HttpClient:
 
     @asynccontextmanager
     async def _deadline(self, request: Request) -> AsyncIterator[None]:
+        import anyio
+
         limit = request.timeouts.request
         if limit is None:
             yield

@@ -5,24 +5,25 @@ in-flight request holds an anyio ``CancelScope`` registered here, so ``cancel()`
 halt them all at once. The engine is released exactly once, as soon as the client is
 closing or cancelled and nothing is in flight: by the last request to finish, by a
 task scheduled from ``close()``/``cancel()`` when nothing was in flight, or by ``join()``.
+
+anyio, sniffio and logging are imported on first use, to keep ``import kclient`` cheap.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-import anyio
-import sniffio
+from typing import TYPE_CHECKING
 
 from ._errors import ClientClosedError
 from ._states import ClientState, LifecycleEvent, next_state
 
-__all__ = ["ClientStatus", "Lifecycle", "StatusListener"]
+if TYPE_CHECKING:
+    import asyncio
 
-logger = logging.getLogger("kclient")
+    import anyio
+
+__all__ = ["ClientStatus", "Lifecycle", "StatusListener"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ class Lifecycle:
             try:
                 listener(status)
             except Exception:
-                logger.exception("A state listener of %s raised; the client goes on.", self._owner)
+                _log_exception("A state listener of %s raised; the client goes on.", self._owner)
 
     def _apply(self, event: LifecycleEvent) -> None:
         previous = self._state
@@ -111,6 +112,8 @@ class Lifecycle:
                 f"{self._owner} is {self._state} and accepts no new requests, so {what} was not sent. "
                 "Create a new HttpClient for new requests."
             )
+        import anyio
+
         scope = anyio.CancelScope()
         self._scopes.add(scope)
         self._notify(self._state)
@@ -144,6 +147,8 @@ class Lifecycle:
 
     async def join(self) -> None:
         """Wait until the client is CLOSED or CANCELLED and its engine released."""
+        import anyio
+
         while not (self._released and self._state.is_terminal):
             if self._must_release():
                 await self._release()
@@ -162,11 +167,15 @@ class Lifecycle:
 
     def _schedule_release(self) -> None:
         """Start the release from synchronous code: as a task where a loop runs, else now."""
+        import sniffio
+
         try:
             library = sniffio.current_async_library()
         except sniffio.AsyncLibraryNotFoundError:
             library = None
         if library == "asyncio":
+            import asyncio
+
             task = asyncio.get_running_loop().create_task(self._release())
             self._background.add(task)
             task.add_done_callback(self._background.discard)
@@ -183,14 +192,22 @@ class Lifecycle:
         if self._release_started:
             return
         self._release_started = True
+        import anyio
+
         try:
             with anyio.CancelScope(shield=True):
                 await self._release_engine()
         except Exception:
-            logger.exception("Releasing the engine of %s failed; its resources may leak.", self._owner)
+            _log_exception("Releasing the engine of %s failed; its resources may leak.", self._owner)
         finally:
             self._released = True
             self._apply(LifecycleEvent.RELEASED)
             waiters, self._waiters = self._waiters, []
             for event in waiters:
                 event.set()
+
+
+def _log_exception(message: str, *args: object) -> None:
+    import logging
+
+    logging.getLogger("kclient").exception(message, *args)

@@ -1,21 +1,17 @@
 """The data engines see: a lean ``Request`` and a ``Response`` whose body may still be streaming.
 
 URLs are ``yarl.URL`` and headers ``multidict.CIMultiDict``: both C-accelerated, so building
-a request costs little. Engines never see the client, only these objects.
+a request costs little. Engines never see the client, only these objects. yarl and
+multidict are imported on first use, which keeps ``import kclient`` cheap.
 """
 
 from __future__ import annotations
 
 import codecs
-import json as jsonlib
 import time
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from typing import Any, Protocol
-
-from multidict import CIMultiDict, CIMultiDictProxy
-from yarl import URL
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import (
     ClientRequestError,
@@ -27,10 +23,20 @@ from ._errors import (
 )
 from ._redact import mask_url
 
+if TYPE_CHECKING:
+    from multidict import CIMultiDict, CIMultiDictProxy
+    from yarl import URL
+
 __all__ = ["Request", "Response", "ResponseStream", "Timeouts"]
 
 #: A request body: bytes sent as they are, or an async iterable sent chunked.
 Body = bytes | AsyncIterable[bytes]
+
+
+def _empty_headers() -> CIMultiDict[str]:
+    from multidict import CIMultiDict
+
+    return CIMultiDict()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +66,7 @@ class Request:
 
     method: str
     url: URL
-    headers: CIMultiDict[str] = field(default_factory=CIMultiDict)
+    headers: CIMultiDict[str] = field(default_factory=_empty_headers)
     content: Body = b""
     timeouts: Timeouts = field(default_factory=Timeouts)
 
@@ -118,6 +124,8 @@ class Response:
     ) -> None:
         self.status = status
         self.reason = reason if reason is not None else _phrase(status)
+        from multidict import CIMultiDict, CIMultiDictProxy
+
         self.headers: CIMultiDictProxy[str] = (
             headers if isinstance(headers, CIMultiDictProxy) else CIMultiDictProxy(CIMultiDict(headers or {}))
         )
@@ -214,8 +222,10 @@ class Response:
 
     def json(self, **loads_options: Any) -> Any:
         """The body parsed as JSON; raises ``DecodingError`` (a ``ValueError``) when it is not JSON."""
+        import json
+
         try:
-            return jsonlib.loads(self.text, **loads_options)
+            return json.loads(self.text, **loads_options)
         except ValueError as exc:
             preview = self.text[:80]
             raise DecodingError(
@@ -250,6 +260,8 @@ class Response:
 
 
 def _phrase(status: int) -> str:
+    from http import HTTPStatus
+
     try:
         return HTTPStatus(status).phrase
     except ValueError:

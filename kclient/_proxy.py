@@ -7,12 +7,13 @@ and every message print the URL with its password replaced by ``***``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
-
-from yarl import URL
+from typing import TYPE_CHECKING, Literal
 
 from ._errors import ConfigError
 from ._redact import mask_url
+
+if TYPE_CHECKING:
+    from yarl import URL
 
 __all__ = ["ProxyBuilder", "ProxyConfig", "ProxyKind"]
 
@@ -37,6 +38,8 @@ class ProxyConfig:
     @classmethod
     def parse(cls, value: object) -> ProxyConfig:
         """Accept a ``ProxyConfig`` or a URL string (``http://``, ``https://``, ``socks5://``...)."""
+        from yarl import URL
+
         if isinstance(value, ProxyConfig):
             return value
         if isinstance(value, (str, URL)):
@@ -61,6 +64,8 @@ class ProxyBuilder:
 
         ``url`` is ``http://[user:password@]host:port``; raises ``ConfigError`` when it is not.
         """
+        from yarl import URL
+
         try:
             parsed = URL(str(url))
         except (TypeError, ValueError) as exc:
@@ -88,5 +93,7 @@ class ProxyBuilder:
             raise ConfigError(f"A SOCKS proxy port must be between 1 and 65535, not {port!r}.")
         if scheme not in _SOCKS_SCHEMES:
             raise ConfigError(f"A SOCKS proxy scheme is one of {', '.join(_SOCKS_SCHEMES)}, not {scheme!r}.")
+        from yarl import URL
+
         url = URL.build(scheme=scheme, host=host, port=port, user=username, password=password)
         return ProxyConfig("socks", url)

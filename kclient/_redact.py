@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from yarl import URL
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from yarl import URL
 
 __all__ = ["MASK", "SECRET_HEADERS", "SECRET_QUERY_KEYS", "mask_url", "mask_header"]
 
@@ -21,6 +24,8 @@ SECRET_QUERY_KEYS = frozenset(
 
 def mask_url(url: URL | str) -> str:
     """Return ``url`` as text with its password and secret query values replaced by ``***``."""
+    from yarl import URL
+
     u = url if isinstance(url, URL) else URL(url)
     if u.password is not None:
         u = u.with_password(MASK)

@@ -10,16 +10,16 @@ alphabetical order of name, skipping engines that opt out (Mock).
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
 from ._errors import ConfigError, EngineNotFoundError
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
     from ._engine import Capabilities, Engine
 
 __all__ = ["ENTRY_POINT_GROUP", "EngineInfo", "EngineRegistry", "default_registry"]
@@ -105,7 +105,11 @@ class EngineRegistry:
     """
 
     def __init__(self, entry_points_: Iterable[EntryPoint] | None = None) -> None:
-        found = entry_points(group=ENTRY_POINT_GROUP) if entry_points_ is None else entry_points_
+        if entry_points_ is None:
+            from importlib.metadata import entry_points  # imported here: it is slow to import
+
+            entry_points_ = entry_points(group=ENTRY_POINT_GROUP)
+        found = entry_points_
         by_name: dict[str, EngineInfo] = {}
         for ep in found:
             by_name.setdefault(ep.name.casefold(), EngineInfo(ep))
@@ -126,6 +130,8 @@ class EngineRegistry:
         for info in self._engines:
             if info.name.casefold() == name.casefold():
                 return info
+        import difflib
+
         guess = difflib.get_close_matches(name, self.names(), n=1, cutoff=0.5)
         hint = f" Did you mean {guess[0]}?" if guess else ""
         raise EngineNotFoundError(

@@ -6,7 +6,7 @@ import json as jsonlib
 import re
 import secrets
 from collections.abc import AsyncIterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from multidict import CIMultiDict
@@ -15,7 +15,10 @@ from yarl import URL
 from ._errors import InvalidRequestError
 from ._models import Request, Timeouts
 from ._redact import mask_url
-from ._request_options import FileSpec, RequestOptions
+from ._request_options import RequestOptions
+
+if TYPE_CHECKING:
+    from ._request_options import FileSpec
 
 __all__ = ["build_request"]
 

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Mapping, Sequence
-from typing import IO, Any, TypedDict
-
-from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
-from yarl import URL
-
-from ._models import Timeouts
+from typing import IO, TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 __all__ = ["FileSpec", "HeadersInput", "ParamsInput", "RequestOptions", "URLInput"]
 
-URLInput = str | URL
-ParamValue = str | int | float
-ParamsInput = (
-    Mapping[str, ParamValue | Sequence[ParamValue]]
-    | Sequence[tuple[str, ParamValue]]
-    | MultiDict[ParamValue]
-    | MultiDictProxy[ParamValue]
-)
-HeadersInput = Mapping[str, str] | Sequence[tuple[str, str]] | CIMultiDict[str] | CIMultiDictProxy[str]
-#: A file to upload: its content, or (filename, content) or (filename, content, content_type).
-FileContent = bytes | str | IO[bytes]
-FileSpec = FileContent | tuple[str | None, FileContent] | tuple[str | None, FileContent, str]
+if TYPE_CHECKING:
+    # Type-only: yarl and multidict are imported when the first request is built.
+    from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+    from yarl import URL
+
+    from ._models import Timeouts
+
+    URLInput: TypeAlias = str | URL
+    ParamValue: TypeAlias = str | int | float
+    ParamsInput: TypeAlias = (
+        Mapping[str, ParamValue | Sequence[ParamValue]]
+        | Sequence[tuple[str, ParamValue]]
+        | MultiDict[ParamValue]
+        | MultiDictProxy[ParamValue]
+    )
+    HeadersInput: TypeAlias = Mapping[str, str] | Sequence[tuple[str, str]] | CIMultiDict[str] | CIMultiDictProxy[str]
+    #: A file to upload: its content, or (filename, content) or (filename, content, content_type).
+    FileContent: TypeAlias = bytes | str | IO[bytes]
+    FileSpec: TypeAlias = FileContent | tuple[str | None, FileContent] | tuple[str | None, FileContent, str]
 
 
 class RequestOptions(TypedDict, total=False):

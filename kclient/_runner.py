@@ -16,20 +16,21 @@ Three situations, one function (:func:`run`):
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import threading
 import weakref
 from collections.abc import Awaitable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import sniffio
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["run"]
 
 T = TypeVar("T")
 
 _local = threading.local()
+# asyncio is imported on first use: it costs more than all of kclient's other imports.
 _private_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 _reentrant_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
@@ -40,6 +41,8 @@ def run(awaitable: Awaitable[T]) -> T:
     Works with no loop running (private per-thread loop) and inside a running asyncio
     loop (made reentrant). Raises ``RuntimeError`` inside trio, where ``await`` is needed.
     """
+    import asyncio
+
     coro = _as_coroutine(awaitable)
     try:
         loop = asyncio.get_running_loop()
@@ -65,6 +68,8 @@ def _as_coroutine(awaitable: Awaitable[T]) -> Coroutine[Any, Any, T]:
 
 
 def _in_trio() -> bool:
+    import sniffio
+
     try:
         return sniffio.current_async_library() == "trio"
     except sniffio.AsyncLibraryNotFoundError:
@@ -72,6 +77,8 @@ def _in_trio() -> bool:
 
 
 def _private_loop() -> asyncio.AbstractEventLoop:
+    import asyncio
+
     loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
     if loop is None or loop.is_closed():
         loop = asyncio.new_event_loop()
@@ -81,6 +88,8 @@ def _private_loop() -> asyncio.AbstractEventLoop:
 
 
 def _make_reentrant(loop: asyncio.AbstractEventLoop) -> None:
+    import asyncio
+
     if loop in _reentrant_loops:
         return
     if not isinstance(loop, asyncio.BaseEventLoop):

@@ -11,7 +11,6 @@ allowed range. :func:`describe_settings` lists the fields for forms and docs.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 import types
 import typing
@@ -249,6 +248,8 @@ def _snake(name: str) -> str:
 def _unknown_message(name: str, config_class: type[Any], owner: str) -> str:
     valid = [info.name for info in describe_settings(config_class)]
     valid += [f.name for f in dataclasses.fields(config_class) if _is_config_class(f.type)]
+    import difflib
+
     candidates = list(_names_with_blocks(config_class))
     guess = difflib.get_close_matches(_snake(name), candidates, n=1, cutoff=0.6)
     hint = f" Did you mean {guess[0]}?" if guess else ""

@@ -12,13 +12,10 @@ the default) or the request fails with ``UnhandledRequestError`` naming it.
 
 from __future__ import annotations
 
-import inspect
 import json as jsonlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-
-from multidict import CIMultiDict
 
 from .._engine import Capabilities, Engine, EngineConfig
 from .._errors import ConfigError, UnhandledRequestError
@@ -148,7 +145,7 @@ class Mock(Engine):
         self.request_history.append(request)
         handler = self._next_handler(request)
         answer = handler(request)
-        if inspect.isawaitable(answer):
+        if isinstance(answer, Awaitable):
             answer = await answer
         response = self._to_response(request, answer)
         self.response_history.append(response)
@@ -176,6 +173,8 @@ class Mock(Engine):
             raise TypeError(
                 f"A Mock handler must return respond(...) or a Response, not {type(answer).__name__}."
             )
+        from multidict import CIMultiDict
+
         headers = CIMultiDict(answer.headers)
         headers.setdefault("Content-Length", str(len(answer.content)))
         return Response(answer.status, request=request, headers=headers, stream=_BytesStream(answer.content))
