@@ -64,6 +64,9 @@ class HttpClient:
         if engine is not None:
             if not isinstance(engine, Mapping):
                 raise ConfigError(f"engine= takes a dict of engine settings, not {type(engine).__name__}.")
+            for key in engine:
+                if not isinstance(key, str):
+                    raise ConfigError(f"Engine setting names are strings such as 'thread_count', not {key!r}.")
             config.engine(**engine)
         if configure is not None:
             if not callable(configure):

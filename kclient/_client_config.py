@@ -18,11 +18,28 @@ class HttpClientConfig:
     ``c.expect_success = True`` makes every non-2xx response raise a ``ResponseError``.
     """
 
+    _ATTRIBUTES = ("engine_settings", "plugins", "expect_success")
+
     def __init__(self) -> None:
         self.engine_settings: dict[str, Any] = {}
         self.plugins: dict[type[Plugin], Plugin] = {}
         #: When True, responses whose status is not 2xx raise ``ResponseError`` subclasses.
         self.expect_success: bool = False
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A misspelt ``c.expect_sucess = True`` must fail, not be silently ignored.
+        if name not in self._ATTRIBUTES:
+            import difflib
+
+            guess = difflib.get_close_matches(name, self._ATTRIBUTES, n=1, cutoff=0.6)
+            hint = f" Did you mean c.{guess[0]}?" if guess else ""
+            raise ConfigError(
+                f"A configure block has no setting {name!r}.{hint} It sets c.expect_success and calls "
+                "c.engine(**settings) and c.install(Plugin, **options)."
+            )
+        if name == "expect_success" and not isinstance(value, bool):
+            raise ConfigError(f"c.expect_success must be True or False, not {value!r}.")
+        object.__setattr__(self, name, value)
 
     def engine(self, **settings: Any) -> None:
         """Add engine settings, validated when the engine is created."""

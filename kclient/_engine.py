@@ -38,7 +38,8 @@ class EngineConfig:
     )
     pipelining: bool = setting(False, "Send several requests on one connection without waiting for answers.")
     proxy: ProxyConfig | None = setting(
-        None, "Proxy for every request: ProxyBuilder.http(url), ProxyBuilder.socks(host, port) or a URL.",
+        None,
+        "Proxy for every request: ProxyBuilder.http(url), ProxyBuilder.socks(host, port) or a URL.",
         convert=_proxy_or_none,
     )
 
@@ -108,8 +109,11 @@ class Engine(abc.ABC):
             raise UnsupportedSettingError(_unsupported(cls.name, "pipelining=True", lambda c: c.pipelining))
         if config.thread_count is not None and not caps.worker_threads:
             raise UnsupportedSettingError(
-                _unsupported(cls.name, "thread_count (it runs on the event loop, with no worker threads)",
-                             lambda c: c.worker_threads)
+                _unsupported(
+                    cls.name,
+                    "thread_count (it runs on the event loop, with no worker threads)",
+                    lambda c: c.worker_threads,
+                )
             )
         if config.proxy is not None and config.proxy.kind not in caps.proxies:
             kind = config.proxy.kind

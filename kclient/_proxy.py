@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from ._errors import ConfigError
-from ._redact import mask_url
+from ._redact import mask_credentials, mask_url, mask_url_text
 
 if TYPE_CHECKING:
     from yarl import URL
@@ -21,6 +21,16 @@ ProxyKind = Literal["http", "socks"]
 
 _HTTP_SCHEMES = ("http", "https")
 _SOCKS_SCHEMES = ("socks5", "socks5h", "socks4", "socks4a")
+
+
+def _parse_url(value: object, what: str) -> URL:
+    """``URL(value)``, or ``ConfigError`` with credentials masked (never the bare ``ValueError``)."""
+    from yarl import URL
+
+    try:
+        return URL(str(value))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Invalid {what} {mask_url_text(str(value))!r}: {mask_credentials(str(exc))}") from None
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -43,7 +53,7 @@ class ProxyConfig:
         if isinstance(value, ProxyConfig):
             return value
         if isinstance(value, (str, URL)):
-            url = URL(str(value))
+            url = _parse_url(value, "proxy URL")
             if url.scheme in _SOCKS_SCHEMES:
                 return ProxyBuilder.socks(
                     url.host or "", url.port or 1080, username=url.user, password=url.password, scheme=url.scheme
@@ -64,12 +74,7 @@ class ProxyBuilder:
 
         ``url`` is ``http://[user:password@]host:port``; raises ``ConfigError`` when it is not.
         """
-        from yarl import URL
-
-        try:
-            parsed = URL(str(url))
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"Invalid HTTP proxy URL {mask_url(str(url))!r}: {exc}") from exc
+        parsed = _parse_url(url, "HTTP proxy URL")
         if parsed.scheme not in _HTTP_SCHEMES or not parsed.host:
             raise ConfigError(
                 f"An HTTP proxy URL looks like http://host:port (got {mask_url(parsed)!r}); "
@@ -95,5 +100,8 @@ class ProxyBuilder:
             raise ConfigError(f"A SOCKS proxy scheme is one of {', '.join(_SOCKS_SCHEMES)}, not {scheme!r}.")
         from yarl import URL
 
-        url = URL.build(scheme=scheme, host=host, port=port, user=username, password=password)
+        try:
+            url = URL.build(scheme=scheme, host=host, port=port, user=username, password=password)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"Invalid SOCKS proxy {host!r}:{port}: {mask_credentials(str(exc))}") from None
         return ProxyConfig("socks", url)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from yarl import URL
 
-__all__ = ["MASK", "SECRET_HEADERS", "SECRET_QUERY_KEYS", "mask_url", "mask_header"]
+__all__ = [
+    "MASK",
+    "SECRET_HEADERS",
+    "SECRET_QUERY_KEYS",
+    "mask_credentials",
+    "mask_header",
+    "mask_url",
+    "mask_url_text",
+]
 
 MASK = "***"
 
@@ -32,6 +41,23 @@ def mask_url(url: URL | str) -> str:
     if u.query and any(k.lower() in SECRET_QUERY_KEYS for k in u.query):
         u = u.with_query([(k, MASK if k.lower() in SECRET_QUERY_KEYS else v) for k, v in u.query.items()])
     return str(u)
+
+
+#: The user-info part of a URL: ``//user:password@``.
+_USERINFO = re.compile(r"//[^@]*@")
+
+
+def mask_url_text(text: str) -> str:
+    """``mask_url`` for text that may not parse as a URL: its user-info is masked all the same."""
+    try:
+        return mask_url(text)
+    except (TypeError, ValueError):
+        return mask_credentials(text)
+
+
+def mask_credentials(text: str) -> str:
+    """Mask anything in free ``text`` (an error message) that looks like URL credentials."""
+    return _USERINFO.sub(f"//{MASK}@", text)
 
 
 def mask_header(name: str, value: str) -> str:

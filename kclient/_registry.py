@@ -34,6 +34,7 @@ class EngineInfo:
     entry_point: EntryPoint
     _loaded: type[Engine] | None = field(default=None, repr=False)
     _import_error: ImportError | None = field(default=None, repr=False)
+    _not_an_engine: str | None = field(default=None, repr=False)
     _tried: bool = field(default=False, repr=False)
 
     @property
@@ -79,6 +80,8 @@ class EngineInfo:
         return self._loaded
 
     def _try_load(self) -> None:
+        if self._not_an_engine is not None:  # asked again: the same answer, not "dependencies missing"
+            raise ConfigError(self._not_an_engine)
         if self._tried:
             return
         self._tried = True
@@ -90,10 +93,11 @@ class EngineInfo:
         from ._engine import Engine
 
         if not (isinstance(loaded, type) and issubclass(loaded, Engine)):
-            raise ConfigError(
+            self._not_an_engine = (
                 f"Entry point {self.name} = {self.entry_point.value!r} of {self.distribution} is not a "
                 "kclient.Engine subclass; fix or uninstall that package."
             )
+            raise ConfigError(self._not_an_engine)
         self._loaded = loaded
 
 
@@ -104,12 +108,12 @@ class EngineRegistry:
     may pass their own ``entry_points``.
     """
 
-    def __init__(self, entry_points_: Iterable[EntryPoint] | None = None) -> None:
-        if entry_points_ is None:
-            from importlib.metadata import entry_points  # imported here: it is slow to import
+    def __init__(self, entry_points: Iterable[EntryPoint] | None = None) -> None:
+        if entry_points is None:
+            from importlib.metadata import entry_points as installed  # imported here: it is slow to import
 
-            entry_points_ = entry_points(group=ENTRY_POINT_GROUP)
-        found = entry_points_
+            entry_points = installed(group=ENTRY_POINT_GROUP)
+        found = entry_points
         by_name: dict[str, EngineInfo] = {}
         for ep in found:
             by_name.setdefault(ep.name.casefold(), EngineInfo(ep))

@@ -14,7 +14,7 @@ from yarl import URL
 
 from ._errors import InvalidRequestError
 from ._models import Request, Timeouts
-from ._redact import mask_url
+from ._redact import mask_credentials, mask_url, mask_url_text
 from ._request_options import RequestOptions
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def _url(url: str | URL, params: Any) -> URL:
     try:
         target = url if isinstance(url, URL) else URL(url)
     except (TypeError, ValueError) as exc:
-        raise InvalidRequestError(f"Invalid URL {url!r}: {exc}") from exc
+        raise InvalidRequestError(f"Invalid URL {mask_url_text(str(url))!r}: {mask_credentials(str(exc))}") from exc
     if target.scheme not in ("http", "https") or not target.host:
         raise InvalidRequestError(
             f"URL {mask_url(target)!r} must be absolute with an http or https scheme, "
@@ -61,8 +61,17 @@ def _url(url: str | URL, params: Any) -> URL:
         try:
             target = target.extend_query(params)
         except (TypeError, ValueError) as exc:
-            raise InvalidRequestError(f"Invalid query parameters {params!r}: {exc}") from exc
+            # Name the parameters, never their values: they may be tokens.
+            raise InvalidRequestError(f"Invalid query parameters ({_param_names(params)}): {exc}") from exc
     return target
+
+
+def _param_names(params: Any) -> str:
+    if isinstance(params, Mapping):
+        return ", ".join(map(str, params))
+    if isinstance(params, (list, tuple)):
+        return ", ".join(str(item[0]) for item in params if isinstance(item, tuple) and item)
+    return type(params).__name__
 
 
 def _headers(given: Any) -> CIMultiDict[str]:

@@ -76,15 +76,33 @@ def _in_trio() -> bool:
         return False
 
 
+class _PrivateLoop:
+    """Holds a thread's private loop in ``_local`` and closes it when the thread ends.
+
+    A thread's ``threading.local`` data is dropped when the thread ends; without this the
+    loop would be garbage collected unclosed (``ResourceWarning: unclosed event loop``).
+    The main thread's loop is closed at exit by ``_close_private_loops``.
+    """
+
+    __slots__ = ("loop",)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    def __del__(self) -> None:
+        if not self.loop.is_closed() and not self.loop.is_running():
+            self.loop.close()
+
+
 def _private_loop() -> asyncio.AbstractEventLoop:
     import asyncio
 
-    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = asyncio.new_event_loop()
-        _local.loop = loop
-        _private_loops.add(loop)
-    return loop
+    holder: _PrivateLoop | None = getattr(_local, "private", None)
+    if holder is None or holder.loop.is_closed():
+        holder = _PrivateLoop(asyncio.new_event_loop())
+        _local.private = holder
+        _private_loops.add(holder.loop)
+    return holder.loop
 
 
 def _make_reentrant(loop: asyncio.AbstractEventLoop) -> None:

@@ -75,8 +75,10 @@ def describe_settings(config_class: type[Any], prefix: str = "") -> list[Setting
         if _is_config_class(annotation):
             infos.extend(describe_settings(annotation, prefix=f"{prefix}{f.name}."))
             continue
-        default = f.default if f.default is not dataclasses.MISSING else (
-            f.default_factory() if f.default_factory is not dataclasses.MISSING else None
+        default = (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
         )
         infos.append(
             SettingInfo(
@@ -126,7 +128,7 @@ def _build(config_class: type[T], values: Mapping[str, Any], *, owner: str, base
     kwargs: dict[str, Any] = {}
     for name, raw in values.items():
         if name not in fields:
-            raise ConfigError(_unknown_message(prefix + name, config_class, owner))
+            raise ConfigError(_unknown_message(_dotted(name, raw), config_class, owner, prefix))
         f = fields[name]
         annotation = hints[name]
         if _is_config_class(annotation):
@@ -171,9 +173,7 @@ def _check_value(name: str, value: Any, annotation: Any, metadata: Mapping[str, 
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         lo, hi = metadata.get("minimum"), metadata.get("maximum")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ConfigError(
-                f"Setting {name} of {owner} must be {_range_text(lo, hi)}, not {value!r}."
-            )
+            raise ConfigError(f"Setting {name} of {owner} must be {_range_text(lo, hi)}, not {value!r}.")
         if _accepts_float(annotation) and isinstance(value, int):
             return float(value)
     return value
@@ -245,19 +245,35 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).replace("-", "_").lower()
 
 
-def _unknown_message(name: str, config_class: type[Any], owner: str) -> str:
-    valid = [info.name for info in describe_settings(config_class)]
-    valid += [f.name for f in dataclasses.fields(config_class) if _is_config_class(f.type)]
+def _dotted(name: str, raw: Any) -> str:
+    """The dotted name a person typed: ``endpont`` given as a block becomes ``endpont.connect_timeout``."""
+    while isinstance(raw, Mapping) and len(raw) == 1:
+        key, raw = next(iter(raw.items()))
+        name = f"{name}.{key}"
+    return name
+
+
+def _unknown_message(name: str, config_class: type[Any], owner: str, prefix: str = "") -> str:
+    """``Unknown setting`` naming the nearest valid one; ``name`` is relative to ``config_class``."""
     import difflib
 
-    candidates = list(_names_with_blocks(config_class))
-    guess = difflib.get_close_matches(_snake(name), candidates, n=1, cutoff=0.6)
-    hint = f" Did you mean {guess[0]}?" if guess else ""
-    listing = ", ".join(sorted(info.name for info in describe_settings(config_class))) or "none"
-    return f"Unknown setting {name!r} for {owner}.{hint} Valid settings: {listing}."
+    suggestions: dict[str, str] = {}
+    for typed, valid in _suggestions(config_class, prefix):
+        suggestions.setdefault(typed, valid)  # a real name wins over a nested setting's short name
+    guess = difflib.get_close_matches(_snake(prefix + name), suggestions, n=1, cutoff=0.6)
+    hint = f" Did you mean {suggestions[guess[0]]}?" if guess else ""
+    listing = ", ".join(sorted(info.name for info in describe_settings(config_class, prefix))) or "none"
+    return f"Unknown setting {prefix + name!r} for {owner}.{hint} Valid settings: {listing}."
 
 
-def _names_with_blocks(config_class: type[Any]) -> Iterator[str]:
-    for info in describe_settings(config_class):
-        yield info.name
-        yield info.name.rpartition(".")[2]
+def _suggestions(config_class: type[Any], prefix: str) -> Iterator[tuple[str, str]]:
+    """(what a person may have typed, the valid name to suggest) for every setting and block."""
+    infos = describe_settings(config_class, prefix)
+    for info in infos:
+        yield info.name, info.name
+    hints = typing.get_type_hints(config_class)
+    for f in dataclasses.fields(config_class):
+        if f.init and not f.name.startswith("_") and _is_config_class(hints[f.name]):
+            yield prefix + f.name, prefix + f.name
+    for info in infos:
+        yield info.name.rpartition(".")[2], info.name  # a nested setting typed without its block

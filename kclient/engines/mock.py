@@ -13,7 +13,7 @@ the default) or the request fails with ``UnhandledRequestError`` naming it.
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,10 +125,21 @@ class Mock(Engine):
     auto_select = False
     config: MockConfig
 
-    def __init__(self, *handlers: MockHandler, **settings: Any) -> None:
-        if handlers:
-            settings["handlers"] = (*_handlers(settings.get("handlers", ())), *handlers)
-        super().__init__(**settings)
+    def __init__(self, *handlers: MockHandler | MockConfig | Mapping[str, Any], **settings: Any) -> None:
+        # Mock(handler, ...) as well as the engine contract's Mock(config, **settings).
+        config = handlers[0] if handlers and isinstance(handlers[0], (EngineConfig, Mapping)) else None
+        functions = handlers[1:] if config is not None else handlers
+        if functions:
+            if "handlers" in settings:
+                earlier = settings["handlers"]
+            elif isinstance(config, MockConfig):
+                earlier = config.handlers
+            elif isinstance(config, Mapping):
+                earlier = config.get("handlers", ())
+            else:
+                earlier = ()
+            settings["handlers"] = (*_handlers(earlier), *functions)
+        super().__init__(config, **settings)
         self.request_history: list[Request] = []
         self.response_history: list[Response] = []
         self._answered = 0
@@ -170,9 +181,7 @@ class Mock(Engine):
         if isinstance(answer, Response):
             return answer
         if not isinstance(answer, MockAnswer):
-            raise TypeError(
-                f"A Mock handler must return respond(...) or a Response, not {type(answer).__name__}."
-            )
+            raise TypeError(f"A Mock handler must return respond(...) or a Response, not {type(answer).__name__}.")
         from multidict import CIMultiDict
 
         headers = CIMultiDict(answer.headers)
@@ -184,5 +193,3 @@ class Mock(Engine):
         self.request_history.clear()
         self.response_history.clear()
         self._answered = 0
-
-

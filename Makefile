@@ -1,0 +1,81 @@
+# kclient's set-up and checks. Needs only python3 (with venv) and, for `make test`,
+# apt-get (tinyproxy is installed on first run). See README.md, "Set up".
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Re-made whenever pyproject.toml or this Makefile changes, so the venv follows them.
+STAMP := $(VENV)/.kclient-installed
+
+# JupyterLab refuses to start as root unless told.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+LAB_ARGS ?=
+
+.PHONY: help venv lab test lint typecheck unit notebooks test-slow test-browser bench system-deps clean
+
+help:
+	@echo "make lab           set up .venv, then JupyterLab on notebooks/"
+	@echo "make test          set up .venv and system packages, then ruff, mypy, pytest and the notebooks"
+	@echo "make lint | typecheck | unit | notebooks   one step of make test"
+	@echo "make test-slow     only the tests marked slow (make test runs them too)"
+	@echo "make test-browser  only the tests marked browser (JupyterLab in Chromium)"
+	@echo "make bench         import-time benchmark (bench/import_time.py)"
+	@echo "make clean         remove caches (keeps .venv); rm -rf .venv for a fresh start"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(PY) || { echo "Creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $@
+
+lab: $(STAMP)
+	$(PY) -m jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+# The steps of `make test`, in the order it runs them. pytest's exit status 5 ("no tests
+# collected") fails the run like any other failure.
+LINT := $(PY) -m ruff check kclient magics tests bench hatch_build.py
+TYPECHECK := $(PY) -m mypy
+UNIT := $(PY) -m pytest -m "not browser and not bench"
+# Every cell must run without error; cells tagged nbval-check-output must also print
+# exactly the outputs stored in the notebook.
+NOTEBOOKS := $(PY) -m pytest --nbval-lax --nbval-current-env notebooks/
+
+test: $(STAMP) system-deps
+	$(LINT)
+	$(TYPECHECK)
+	$(UNIT)
+	$(NOTEBOOKS)
+
+lint: $(STAMP)
+	$(LINT)
+
+typecheck: $(STAMP)
+	$(TYPECHECK)
+
+unit: $(STAMP)
+	$(UNIT)
+
+notebooks: $(STAMP)
+	$(NOTEBOOKS)
+
+test-slow: $(STAMP) system-deps
+	$(PY) -m pytest -m slow
+
+test-browser: $(STAMP)
+	$(PY) -m pytest -m browser
+
+bench: $(STAMP)
+	$(PY) bench/import_time.py
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -1,0 +1,128 @@
+"""The public surface of ``kclient``: pinned, importable, listed by ``dir``, nothing leaking."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+import kclient
+
+#: The public names, pinned: adding or removing one is a deliberate change made here too.
+PUBLIC = [
+    "BlockingClient",
+    "Capabilities",
+    "ClientCancelledError",
+    "ClientClosedError",
+    "ClientRequestError",
+    "ClientState",
+    "ClientStatus",
+    "ConfigError",
+    "ConnectError",
+    "ConnectTimeout",
+    "DecodingError",
+    "Engine",
+    "EngineConfig",
+    "EngineInfo",
+    "EngineNotFoundError",
+    "EngineRegistry",
+    "HttpClient",
+    "HttpClientConfig",
+    "HttpTimeout",
+    "Httpx",
+    "HttpxConfig",
+    "InvalidRequestError",
+    "KClientError",
+    "KClientTimeoutError",
+    "Mock",
+    "MockAnswer",
+    "MockConfig",
+    "Plugin",
+    "PluginConfig",
+    "ProtocolError",
+    "ProxyBuilder",
+    "ProxyConfig",
+    "ProxyError",
+    "ReadError",
+    "RedirectResponseError",
+    "Request",
+    "RequestTimeout",
+    "Response",
+    "ResponseError",
+    "ResponseNotReadError",
+    "ServerResponseError",
+    "SettingInfo",
+    "SocketTimeout",
+    "Timeouts",
+    "TransportError",
+    "UnhandledRequestError",
+    "UnsupportedSettingError",
+    "WriteError",
+    "__version__",
+    "describe_settings",
+    "respond",
+    "respond_bad_request",
+    "respond_error",
+    "respond_ok",
+    "respond_redirect",
+    "run",
+    "setting",
+]
+
+
+def test_all_is_pinned() -> None:
+    assert kclient.__all__ == PUBLIC
+
+
+def test_all_is_sorted_and_unique() -> None:
+    assert kclient.__all__ == sorted(kclient.__all__)
+    assert len(set(kclient.__all__)) == len(kclient.__all__)
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_every_public_name_is_importable(name: str) -> None:
+    namespace: dict[str, object] = {}
+    exec(f"from kclient import {name}", namespace)
+    assert namespace[name] is getattr(kclient, name)
+    assert namespace[name] is not None
+
+
+def test_dir_lists_exactly_the_public_names() -> None:
+    assert dir(kclient) == sorted(PUBLIC)
+
+
+def test_star_import_gives_exactly_the_public_names() -> None:
+    namespace: dict[str, object] = {}
+    exec("from kclient import *", namespace)
+    namespace.pop("__builtins__")
+    assert sorted(namespace) == sorted(PUBLIC)
+
+
+def test_unknown_names_raise_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = kclient.Nope  # type: ignore[attr-defined]
+    with pytest.raises(ImportError):
+        exec("from kclient import Nope", {})
+
+
+def test_lazy_names_are_the_engine_modules_objects() -> None:
+    mock = importlib.import_module("kclient.engines.mock")
+    httpx_engine = importlib.import_module("kclient.engines.httpx")
+    assert kclient.Mock is mock.Mock
+    assert kclient.respond is mock.respond
+    assert kclient.MockAnswer is mock.MockAnswer
+    assert kclient.Httpx is httpx_engine.Httpx
+    assert kclient.HttpxConfig is httpx_engine.HttpxConfig
+
+
+def test_public_classes_say_they_are_public() -> None:
+    for name in PUBLIC:
+        value = getattr(kclient, name)
+        if isinstance(value, type):
+            assert value.__module__.startswith("kclient"), name
+            assert value.__doc__, name
+
+
+def test_version() -> None:
+    assert isinstance(kclient.__version__, str)
+    assert kclient.__version__.count(".") >= 1

@@ -1,0 +1,284 @@
+"""``kclient.run``, the reentrant runner: no loop, a running asyncio loop (a kernel), trio, a real notebook."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import socket
+import sys
+import threading
+import warnings
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kclient
+from kclient import ClientState, HttpClient, Httpx, Mock, respond
+
+#: Engine settings for every test: no proxy or certificate settings from the environment.
+NO_ENV = {"trust_env": False}
+
+
+class KeepAliveServer:
+    """HTTP/1.1 keep-alive server on 127.0.0.1 answering ``200 ok``; counts connections and requests."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.connections = 0
+        self.requests = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._open: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> KeepAliveServer:
+        self._acceptor.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._acceptor.join(5)
+        with self._lock:
+            for conn in self._open:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+        for thread in self._threads:
+            thread.join(5)
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            with self._lock:
+                self.connections += 1
+                self._open.append(conn)
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            buffer = b""
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                head, _, buffer = buffer.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                while len(buffer) < length:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                buffer = buffer[length:]
+                with self._lock:
+                    self.requests += 1
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")
+
+
+@pytest.fixture
+def server() -> Iterator[KeepAliveServer]:
+    with KeepAliveServer() as running:
+        yield running
+
+
+async def answer(value: int) -> int:
+    await asyncio.sleep(0)
+    return value
+
+
+class Awaitable:
+    """An awaitable that is not a coroutine."""
+
+    def __await__(self) -> Generator[Any, None, str]:
+        yield from asyncio.sleep(0).__await__()
+        return "awaited"
+
+
+# -- no event loop ----------------------------------------------------------------------------
+
+
+def test_run_without_a_loop() -> None:
+    assert kclient.run(answer(1)) == 1
+    assert kclient.run(answer(2)) == 2
+    assert kclient.run(Awaitable()) == "awaited"
+    with pytest.raises(LookupError, match="boom"):
+        kclient.run(_raise(LookupError("boom")))
+
+
+async def _raise(exc: BaseException) -> None:
+    raise exc
+
+
+def test_run_is_reentrant_inside_run() -> None:
+    async def outer() -> int:
+        return kclient.run(answer(20)) + 1  # a sync call from inside a coroutine run by kclient.run
+
+    assert kclient.run(outer()) == 21
+
+
+def test_each_thread_has_its_own_loop() -> None:
+    results: dict[str, object] = {}
+
+    def in_thread() -> None:
+        try:
+            results["value"] = kclient.run(answer(5))
+        except BaseException as exc:
+            results["error"] = exc
+
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join(10)
+    assert results == {"value": 5}
+    assert kclient.run(answer(6)) == 6
+
+
+# -- inside a running asyncio loop, as in a Jupyter kernel ------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_sync_calls_inside_a_running_loop_share_the_pool(server: KeepAliveServer) -> None:
+    loop = asyncio.get_running_loop()
+
+    async def loop_seen_by_run() -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    client = HttpClient(Httpx, engine=NO_ENV)
+    try:
+        assert (await client.get(server.url + "/await")).content == b"ok"
+        assert client.blocking.get(server.url + "/blocking").content == b"ok"
+        assert kclient.run(client.get(server.url + "/run")).content == b"ok"
+        assert (await client.get(server.url + "/await-again")).content == b"ok"
+        # kclient.run ran on this very loop: no new loop (asyncio.run would make one, or refuse).
+        assert kclient.run(loop_seen_by_run()) is loop
+    finally:
+        client.close()
+        await client.join()
+    assert asyncio.get_running_loop() is loop
+    assert server.requests == 4
+    assert server.connections == 1
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_blocking_inside_a_callback_of_the_running_loop(server: KeepAliveServer) -> None:
+    # A widget callback: plain sync code called by the loop, not from a coroutine.
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[bytes] = loop.create_future()
+    client = HttpClient(Httpx, engine=NO_ENV)
+
+    def callback() -> None:
+        try:
+            done.set_result(client.blocking.get(server.url + "/callback").content)
+        except BaseException as exc:
+            done.set_exception(exc)
+
+    try:
+        loop.call_soon(callback)
+        assert await asyncio.wait_for(done, 20) == b"ok"
+        assert (await client.get(server.url)).content == b"ok"
+    finally:
+        client.close()
+        await client.join()
+    assert server.connections == 1
+
+
+# -- trio -------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_blocking_inside_trio_says_to_await() -> None:
+    async with HttpClient(Mock(lambda request: respond("hi"))) as client:
+        with pytest.raises(RuntimeError, match="await") as caught:
+            client.blocking.get("http://kclient.test/")
+        assert "trio" in str(caught.value)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            with pytest.raises(RuntimeError, match="await"):
+                kclient.run(client.get("http://kclient.test/"))
+            gc.collect()
+        assert not [w for w in seen if "never awaited" in str(w.message)]
+        assert (await client.get("http://kclient.test/")).text == "hi"
+    assert client.state is ClientState.CLOSED
+
+
+# -- a real notebook --------------------------------------------------------------------------
+
+NOTEBOOK_CELLS = [
+    "from kclient import HttpClient, Mock, respond\n"
+    "client = HttpClient(Mock(lambda request: respond({'path': request.url.path})))\n"
+    "print(client.state)",
+    "response = client.blocking.get('http://kclient.test/blocking')\nprint(response.status, response.json()['path'])",
+    "response = await client.get('http://kclient.test/awaited')\nprint(response.status, response.json()['path'])",
+    "import kclient\nprint(kclient.run(client.get('http://kclient.test/run')).json()['path'])",
+    "def on_click():\n    return client.blocking.get('http://kclient.test/callback').json()['path']\nprint(on_click())",
+    "with client:\n    print(client.blocking.get('http://kclient.test/last').json()['path'])\nprint(client.state)",
+]
+EXPECTED_OUTPUTS = ["ACTIVE\n", "200 /blocking\n", "200 /awaited\n", "/run\n", "/callback\n", "/last\nCLOSED\n"]
+
+
+def kernel_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``python3`` when that kernel runs this interpreter, else a kernelspec for it written into tmp_path."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec("python3")
+    except NoSuchKernel:
+        spec = None
+    # The same bin folder: symlinks are not resolved, since venvs share their base interpreter.
+    if spec is not None and Path(spec.argv[0]).absolute().parent == Path(sys.executable).absolute().parent:
+        return "python3"
+    # Install-free fallback (`.venv/bin/python -m ipykernel install --sys-prefix` makes python3 this venv's).
+    kernel_dir = tmp_path / "jupyter" / "kernels" / "kclient-venv"
+    kernel_dir.mkdir(parents=True)
+    spec_json = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "kclient venv",
+        "language": "python",
+    }
+    (kernel_dir / "kernel.json").write_text(json.dumps(spec_json))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return "kclient-venv"
+
+
+@pytest.mark.slow
+def test_notebook_cells_run_inside_the_kernel_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbclient
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    notebook = new_notebook(cells=[new_code_cell(source) for source in NOTEBOOK_CELLS])
+    runner = nbclient.NotebookClient(
+        notebook,
+        kernel_name=kernel_name(tmp_path, monkeypatch),
+        timeout=60,
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    runner.execute()
+    nbformat.validate(notebook)
+
+    printed = []
+    for cell in notebook.cells:
+        errors = [out for out in cell.outputs if out.output_type == "error"]
+        assert not errors, f"cell {cell.source!r} failed: {errors[0].ename}: {errors[0].evalue}"
+        stdout = [out.text for out in cell.outputs if out.output_type == "stream" and out.name == "stdout"]
+        printed.append("".join(stdout))
+    assert printed == EXPECTED_OUTPUTS
