@@ -10,6 +10,7 @@ through the package path) to that folder. No top-level ``magics`` module is impo
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from typing import Any
 
@@ -44,7 +45,7 @@ class EditableMagicsHook(BuildHookInterface):  # type: ignore[type-arg]
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if version != "editable":
             return
-        out = tempfile.mkdtemp(prefix="kclient-editable-")
+        out = self._generated = tempfile.mkdtemp(prefix="kclient-editable-")
         magics = os.path.join(self.root, "magics").replace(os.sep, "/")
         finder = os.path.join(out, "_kclient_magics_editable.py")
         with open(finder, "w", encoding="utf-8") as f:
@@ -54,3 +55,8 @@ class EditableMagicsHook(BuildHookInterface):  # type: ignore[type-arg]
             f.write("import _kclient_magics_editable; _kclient_magics_editable.install()\n")
         build_data["force_include_editable"][finder] = "_kclient_magics_editable.py"
         build_data["force_include_editable"][pth] = "_kclient_magics_editable.pth"
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        generated = getattr(self, "_generated", None)
+        if generated is not None:  # the files are inside the wheel now
+            shutil.rmtree(generated, ignore_errors=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import time
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -138,7 +138,7 @@ class Response:
         self._stream = stream
         self._content = content if stream is None else None
         self._closed = stream is None
-        self._on_close: list[Any] = []
+        self._on_close: list[Callable[[], Awaitable[None]]] = []
 
     # -- body -------------------------------------------------------------------------------
     @property
@@ -156,20 +156,15 @@ class Response:
             )
         return self._content
 
-    async def aiter_bytes(self) -> AsyncIterator[bytes]:
-        """Yield the body in chunks as they arrive (streamed responses), or at once."""
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """Iterate over the body in chunks as they arrive (streamed responses), or at once."""
         if self._content is not None:
-            if self._content:
-                yield self._content
-            return
+            return _BodyChunks(self, None, self._content)
         if self._stream is None or self._closed:
             raise ResponseNotReadError("The stream of this response is closed and its body was not kept.")
-        try:
-            async for chunk in self._stream:
-                if chunk:
-                    yield chunk
-        finally:
-            await self.aclose()
+        chunks = _BodyChunks(self, self._stream.__aiter__(), None)
+        self._on_close.append(chunks.close_source)
+        return chunks
 
     async def aread(self) -> bytes:
         """Read the whole body, keep it in ``.content`` and return it."""
@@ -183,15 +178,16 @@ class Response:
             return
         self._closed = True
         self.elapsed = time.perf_counter() - self._started
-        try:
-            if self._stream is not None:
-                await self._stream.aclose()
-        finally:
-            for callback in self._on_close:
-                callback(self)
+        import anyio
 
-    def _add_close_callback(self, callback: Any) -> None:
-        self._on_close.append(callback)
+        # Shielded: a cancelled reader must still hand its connection back.
+        with anyio.CancelScope(shield=True):
+            try:
+                for close_source in self._on_close:
+                    await close_source()
+            finally:
+                if self._stream is not None:
+                    await self._stream.aclose()
 
     # -- decoded views ----------------------------------------------------------------------
     @property
@@ -257,6 +253,46 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response [{self.status} {self.reason}] {self.request.method} {mask_url(self.url)}>"
+
+
+class _BodyChunks:
+    """The iterator ``aiter_bytes()`` returns: an object, not an async generator.
+
+    Leaving an ``async for`` early then leaves no generator for the garbage collector to
+    finalize (trio reports those as ``ResourceWarning``); the response's ``aclose()``
+    closes the engine's iterator explicitly.
+    """
+
+    __slots__ = ("_content", "_response", "_source")
+
+    def __init__(self, response: Response, source: AsyncIterator[bytes] | None, content: bytes | None) -> None:
+        self._response = response
+        self._source = source
+        self._content = content
+
+    def __aiter__(self) -> _BodyChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._source is None:
+            content, self._content = self._content, None
+            if not content:
+                raise StopAsyncIteration
+            return content
+        chunk = b""
+        try:
+            while not chunk:
+                chunk = await self._source.__anext__()
+        except StopAsyncIteration:
+            await self._response.aclose()
+            raise
+        return chunk
+
+    async def close_source(self) -> None:
+        source, self._source = self._source, None
+        closer = getattr(source, "aclose", None)
+        if closer is not None:
+            await closer()
 
 
 def _phrase(status: int) -> str:

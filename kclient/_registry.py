@@ -90,6 +90,12 @@ class EngineInfo:
         except ImportError as exc:
             self._import_error = exc
             return
+        except AttributeError as exc:  # the module imports but lacks the named class: a broken package
+            self._not_an_engine = (
+                f"Entry point {self.name} = {self.entry_point.value!r} of {self.distribution} names "
+                f"something its module does not define ({exc}); fix or uninstall that package."
+            )
+            raise ConfigError(self._not_an_engine) from exc
         from ._engine import Engine
 
         if not (isinstance(loaded, type) and issubclass(loaded, Engine)):

@@ -174,7 +174,8 @@ def _file_spec(name: str, spec: FileSpec) -> tuple[str | None, bytes, str]:
         ctype = spec[2] if len(spec) == 3 else "application/octet-stream"
     else:
         content = spec
-        filename = getattr(spec, "name", None) if not isinstance(spec, (bytes, str)) else None
+        # As httpx does: an open file keeps its name, bare content is called "upload".
+        filename = getattr(spec, "name", "upload") if not isinstance(spec, (bytes, str)) else "upload"
         ctype = "application/octet-stream"
     if isinstance(content, str):
         payload = content.encode()

@@ -340,3 +340,33 @@ async def test_mock_engine_used_directly() -> None:
     await response.aclose()
     await engine.aclose()  # nothing to release, and idempotent
     await engine.aclose()
+
+
+@pytest.mark.anyio
+async def test_leaving_aiter_bytes_early_leaves_nothing_to_finalize():
+    # aiter_bytes() is an iterator object, not an async generator: breaking out of the loop
+    # leaves no generator for the GC (trio reports those as ResourceWarning, an error here).
+    chunks = [b"a" * 10, b"b" * 10, b"c" * 10]
+
+    async def body():
+        for chunk in chunks:
+            yield chunk
+
+    engine = Mock(lambda request: kclient.Response(200, request=request, stream=_Stream(body())))
+    async with HttpClient(engine) as client:
+        async with client.stream("GET", "http://mock.test/") as response:
+            async for chunk in response.aiter_bytes():
+                assert chunk == chunks[0]
+                break
+        assert response.is_closed
+
+
+class _Stream:
+    def __init__(self, chunks):
+        self._chunks = chunks
+
+    def __aiter__(self):
+        return self._chunks
+
+    async def aclose(self):
+        await self._chunks.aclose()

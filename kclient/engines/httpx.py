@@ -98,17 +98,30 @@ class HttpxConfig(EngineConfig):
 
 
 class _HttpxStream:
+    """The body of an httpx response, closed explicitly (no generator left to the GC)."""
+
     def __init__(self, response: httpx.Response, request: Request) -> None:
         self._response = response
         self._request = request
+        self._chunks: AsyncIterator[bytes] | None = None
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    def __aiter__(self) -> _HttpxStream:
+        self._chunks = self._response.aiter_bytes()
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._chunks is None:
+            self.__aiter__()
+        assert self._chunks is not None
         with map_exceptions(self._request):
-            async for chunk in self._response.aiter_bytes():
-                yield chunk
+            return await self._chunks.__anext__()
 
     async def aclose(self) -> None:
+        chunks, self._chunks = self._chunks, None
         with map_exceptions(self._request):
+            closer = getattr(chunks, "aclose", None)
+            if closer is not None:
+                await closer()
             await self._response.aclose()
 
 
