@@ -230,7 +230,7 @@ async def test_files_are_sent_as_multipart(tmp_path: Path) -> None:
         ("tags", None, "text/plain", b"y"),
         ("avatar", "me.png", "image/png", b"\x89PNG\r\n\x1a\n\x00binary"),
         ("notes", "notes.txt", "application/octet-stream", b"text file"),
-        ("blob", None, "application/octet-stream", b"just bytes"),
+        ("blob", "upload", "application/octet-stream", b"just bytes"),
         ("report", "report.csv", "application/octet-stream", b"a,b\r\n1,2\r\n"),
     ]
 
