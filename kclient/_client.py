@@ -9,6 +9,7 @@ is ``client.blocking``, which runs the same coroutines through ``kclient.run``.
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -77,6 +78,7 @@ class HttpClient:
             engine_choice, config.engine_settings, registry or default_registry()
         )
         self._plugins: dict[type[Plugin], Plugin] = dict(config.plugins)
+        self._plugin_chain = tuple(self._plugins.values())
         self.expect_success = config.expect_success
         self._lifecycle = Lifecycle(self.name, self._release)
 
@@ -130,10 +132,18 @@ class HttpClient:
         ``ClientCancelledError`` when ``cancel()`` interrupts it, ``TransportError`` subclasses
         for network failures and, with ``expect_success``, ``ResponseError`` subclasses.
         """
-        from ._request_builder import build_request  # with yarl and multidict, loaded on first use
-
-        async with self._exchange(build_request(method, url, options), read=True) as response:
+        request = self._prepare(_build_request(method, url, options))
+        scope = self._lifecycle.begin(lambda: _describe(request))
+        ok = False
+        try:
+            with scope:
+                response = await self._send_within_deadline(request)
+            if scope.cancelled_caught:
+                raise self._cancelled(request)
+            ok = True
             return response
+        finally:
+            await self._lifecycle.end(scope, ok=ok)
 
     async def get(self, url: URLInput, **options: Unpack[RequestOptions]) -> Response:
         """Send a GET request (see ``request``)."""
@@ -168,58 +178,71 @@ class HttpClient:
         """``async with client.stream("GET", url) as response:`` with the body not yet read.
 
         Read it with ``async for chunk in response.aiter_bytes()`` or ``await response.aread()``;
-        the connection is released when the block exits.
+        the connection is released when the block exits. Raises as ``request`` does.
         """
-        from ._request_builder import build_request
-
-        async with self._exchange(build_request(method, url, options), read=False) as response:
-            yield response
-
-    @asynccontextmanager
-    async def _exchange(self, request: Request, *, read: bool) -> AsyncIterator[Response]:
         import anyio
 
-        for plugin in self._plugins.values():
-            request = plugin.on_request(request)
-        scope = self._lifecycle.begin(f"{request.method} {mask_url(request.url)}")
+        request = self._prepare(_build_request(method, url, options))
+        scope = self._lifecycle.begin(lambda: _describe(request))
         ok = False
         try:
             with scope:
-                async with self._deadline(request):
+                limit = request.timeouts.request
+                with anyio.move_on_after(limit if limit is not None else math.inf) as deadline:
                     started = time.perf_counter()
                     response = await self._engine.send(request)
                     try:
-                        if read:
-                            await response.aread()
                         if self.expect_success:
                             response.raise_for_status()
                         yield response
                     finally:
-                        with anyio.CancelScope(shield=True):
-                            await response.aclose()
+                        await response.aclose()
                         response.elapsed = time.perf_counter() - started
+                if deadline.cancelled_caught:
+                    raise self._timed_out(request)
             if scope.cancelled_caught:
-                raise ClientCancelledError(
-                    f"{self.name} was cancelled while {request.method} {mask_url(request.url)} was in flight."
-                )
+                raise self._cancelled(request)
             ok = True
         finally:
             await self._lifecycle.end(scope, ok=ok)
 
-    @asynccontextmanager
-    async def _deadline(self, request: Request) -> AsyncIterator[None]:
-        import anyio
+    # -- the stages of a request ------------------------------------------------------------
+    def _prepare(self, request: Request) -> Request:
+        for plugin in self._plugin_chain:
+            request = plugin.on_request(request)
+        return request
 
+    async def _send_within_deadline(self, request: Request) -> Response:
         limit = request.timeouts.request
         if limit is None:
-            yield
-            return
-        with anyio.move_on_after(limit) as deadline:
-            yield
-        if deadline.cancelled_caught:
-            raise RequestTimeout(
-                f"{request.method} {mask_url(request.url)} took longer than the request timeout of {limit} s."
-            )
+            return await self._send_and_read(request)
+        import anyio
+
+        with anyio.move_on_after(limit):
+            return await self._send_and_read(request)
+        raise self._timed_out(request)  # reached only when the deadline cancelled the exchange
+
+    async def _send_and_read(self, request: Request) -> Response:
+        started = time.perf_counter()
+        response = await self._engine.send(request)
+        try:
+            await response.aread()
+            if self.expect_success:
+                response.raise_for_status()
+        finally:
+            if not response.is_closed:
+                await response.aclose()
+            response.elapsed = time.perf_counter() - started
+        return response
+
+    def _cancelled(self, request: Request) -> ClientCancelledError:
+        return ClientCancelledError(f"{self.name} was cancelled while {_describe(request)} was in flight.")
+
+    @staticmethod
+    def _timed_out(request: Request) -> RequestTimeout:
+        return RequestTimeout(
+            f"{_describe(request)} took longer than the request timeout of {request.timeouts.request} s."
+        )
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
@@ -266,6 +289,19 @@ class HttpClient:
             f"<{self.name} engine={self._engine.name} ({how}) state={status.state} "
             f"in_flight={status.in_flight} completed={status.completed} failed={status.failed}>"
         )
+
+
+def _describe(request: Request) -> str:
+    return f"{request.method} {mask_url(request.url)}"
+
+
+def _build_request(method: str, url: URLInput, options: RequestOptions) -> Request:
+    """``_request_builder.build_request``, imported on the first request (it loads yarl and multidict)."""
+    global _build_request  # noqa: PLW0603 - replaced by the real builder once loaded
+    from ._request_builder import build_request
+
+    _build_request = build_request
+    return build_request(method, url, options)
 
 
 def _make_engine(

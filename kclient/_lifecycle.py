@@ -105,18 +105,22 @@ class Lifecycle:
             self._notify(previous)
 
     # -- requests ---------------------------------------------------------------------------
-    def begin(self, what: str) -> anyio.CancelScope:
-        """Register a request about to start; raises ``ClientClosedError`` unless ACTIVE."""
-        if not self._state.accepts_requests:
+    def begin(self, what: Callable[[], str]) -> anyio.CancelScope:
+        """Register a request about to start; raises ``ClientClosedError`` unless ACTIVE.
+
+        ``what()`` names the request in that error (called only then: this is the hot path).
+        """
+        if self._state is not ClientState.ACTIVE:
             raise ClientClosedError(
-                f"{self._owner} is {self._state} and accepts no new requests, so {what} was not sent. "
+                f"{self._owner} is {self._state} and accepts no new requests, so {what()} was not sent. "
                 "Create a new HttpClient for new requests."
             )
         import anyio
 
         scope = anyio.CancelScope()
         self._scopes.add(scope)
-        self._notify(self._state)
+        if self._listeners:
+            self._notify(self._state)
         return scope
 
     async def end(self, scope: anyio.CancelScope, *, ok: bool) -> None:
@@ -126,8 +130,9 @@ class Lifecycle:
             self._completed += 1
         else:
             self._failed += 1
-        self._notify(self._state)
-        if self._must_release():
+        if self._listeners:
+            self._notify(self._state)
+        if self._state is not ClientState.ACTIVE and self._must_release():
             await self._release()
 
     # -- lifecycle calls --------------------------------------------------------------------

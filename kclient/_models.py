@@ -124,10 +124,12 @@ class Response:
     ) -> None:
         self.status = status
         self.reason = reason if reason is not None else _phrase(status)
-        from multidict import CIMultiDict, CIMultiDictProxy
+        import multidict  # a plain import: cheaper per call than ``from multidict import ...``
 
         self.headers: CIMultiDictProxy[str] = (
-            headers if isinstance(headers, CIMultiDictProxy) else CIMultiDictProxy(CIMultiDict(headers or {}))
+            headers
+            if isinstance(headers, multidict.CIMultiDictProxy)
+            else multidict.CIMultiDictProxy(multidict.CIMultiDict(headers or {}))
         )
         self.url: URL = url if url is not None else request.url
         self.http_version = http_version
@@ -295,10 +297,17 @@ class _BodyChunks:
             await closer()
 
 
-def _phrase(status: int) -> str:
-    from http import HTTPStatus
+_PHRASES: dict[int, str] = {}
 
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+
+def _phrase(status: int) -> str:
+    phrase = _PHRASES.get(status)
+    if phrase is None:
+        import http
+
+        try:
+            phrase = http.HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""
+        _PHRASES[status] = phrase
+    return phrase
