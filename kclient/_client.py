@@ -21,7 +21,7 @@ from ._client_config import HttpClientConfig
 from ._engine import Engine
 from ._errors import ClientCancelledError, ConfigError, RequestTimeout
 from ._lifecycle import ClientStatus, Lifecycle, StatusListener
-from ._models import Request, Response
+from ._models import Request, Response, Timeouts
 from ._plugin import Plugin
 from ._redact import mask_url
 from ._registry import EngineRegistry, default_registry
@@ -79,6 +79,8 @@ class HttpClient:
         )
         self._plugins: dict[type[Plugin], Plugin] = dict(config.plugins)
         self._plugin_chain = tuple(self._plugins.values())
+        engine_timeouts = self._engine.default_timeouts()
+        self._engine_timeouts = engine_timeouts if engine_timeouts != Timeouts() else None
         self.expect_success = config.expect_success
         self._lifecycle = Lifecycle(self.name, self._release)
 
@@ -210,6 +212,8 @@ class HttpClient:
     def _prepare(self, request: Request) -> Request:
         for plugin in self._plugin_chain:
             request = plugin.on_request(request)
+        if self._engine_timeouts is not None:
+            request.timeouts = request.timeouts.merged_over(self._engine_timeouts)
         return request
 
     async def _send_within_deadline(self, request: Request) -> Response:

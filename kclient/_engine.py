@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from ._errors import ConfigError, UnsupportedSettingError
-from ._models import Request, Response
+from ._models import Request, Response, Timeouts
 from ._proxy import ProxyConfig, ProxyKind
 from ._settings import build_settings, setting
 
@@ -53,6 +53,8 @@ class Capabilities:
     proxies: frozenset[ProxyKind] = frozenset()
     streaming: bool = True
     worker_threads: bool = False
+    #: The async libraries the engine runs on (``sniffio`` names).
+    backends: frozenset[str] = frozenset({"asyncio", "trio"})
 
     def describe(self) -> str:
         """One line for listings: ``HTTP/2, pipelining, proxies: http, socks, streaming``."""
@@ -129,6 +131,10 @@ class Engine(abc.ABC):
         Raises a ``kclient.TransportError`` subclass (native error as ``__cause__``).
         """
 
+    def default_timeouts(self) -> Timeouts:
+        """Timeouts from the engine's settings, used where neither the request nor a plugin set one."""
+        return _NO_TIMEOUTS
+
     async def aclose(self) -> None:  # noqa: B027 - engines without resources need not override
         """Release connections, threads and sessions; idempotent."""
 
@@ -150,6 +156,9 @@ class Engine(abc.ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.settings_text()})"
+
+
+_NO_TIMEOUTS = Timeouts()
 
 
 def _unsupported(engine: str, what: str, predicate: Any) -> str:

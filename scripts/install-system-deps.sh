@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs: tinyproxy (proxy tests).
+# Install the Debian packages the test suite needs: tinyproxy (proxy tests) and nginx
+# (engine conformance tests and benchmarks).
 #
 #   scripts/install-system-deps.sh [EXTRA...]
 #
-# EXTRA names more commands to make sure of (each installed from the Debian package of
-# the same name), e.g. `make` when bootstrapping CI. Everything missing is installed with
+# Each entry is COMMAND or COMMAND:PACKAGE (the Debian package that provides COMMAND, when
+# its name differs). EXTRA names more, e.g. `make` when bootstrapping CI. Everything missing is installed with
 # one `apt-get update` and one `apt-get install`; when nothing is missing this does nothing.
 # Uses sudo only when not run as root; exits non-zero, saying why, when it cannot install.
 set -euo pipefail
 
-NEEDED=(tinyproxy "$@")
+NEEDED=(tinyproxy nginx:nginx-light "$@")
 
 missing=()
-for name in "${NEEDED[@]}"; do
+commands=()
+for entry in "${NEEDED[@]}"; do
+    name="${entry%%:*}"
+    package="${entry#*:}"
     # Also look in the sbin folders, which a non-root PATH may lack.
     if ! command -v "$name" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$name" ] && [ ! -x "/usr/bin/$name" ]; then
-        missing+=("$name")
+        missing+=("$package")
+        commands+=("$name")
     fi
 done
 
@@ -46,7 +51,7 @@ echo "install-system-deps: installing ${missing[*]}"
 "${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}" </dev/null \
     || fail "apt-get install ${missing[*]} failed."
 
-for name in "${missing[@]}"; do
+for name in "${commands[@]}"; do
     if ! command -v "$name" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$name" ] && [ ! -x "/usr/bin/$name" ]; then
         fail "$name is still not found after installing it."
     fi
