@@ -39,6 +39,7 @@ from ._errors import (
     ResponseNotReadError,
     ServerResponseError,
     SocketTimeout,
+    TLSError,
     TransportError,
     UnhandledRequestError,
     UnsupportedSettingError,
@@ -54,6 +55,7 @@ from ._settings import SettingInfo, describe_settings, setting
 from ._states import ClientState
 
 if TYPE_CHECKING:
+    from .engines.cio import CIO, CIOConfig
     from .engines.httpx import Httpx, HttpxConfig
     from .engines.mock import (
         Mock,
@@ -70,6 +72,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BlockingClient",
+    "CIO",
+    "CIOConfig",
     "Capabilities",
     "ClientCancelledError",
     "ClientClosedError",
@@ -112,6 +116,7 @@ __all__ = [
     "ServerResponseError",
     "SettingInfo",
     "SocketTimeout",
+    "TLSError",
     "Timeouts",
     "TransportError",
     "UnhandledRequestError",
@@ -131,6 +136,8 @@ __all__ = [
 #: Engines are imported on first access: their libraries are not cheap to import, and a
 #: session that never uses an engine should not pay for it.
 _LAZY = {
+    "CIO": "kclient.engines.cio",
+    "CIOConfig": "kclient.engines.cio",
     "Httpx": "kclient.engines.httpx",
     "HttpxConfig": "kclient.engines.httpx",
     **dict.fromkeys(
@@ -150,6 +157,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "engines":  # the subpackage, for kclient.engines.registry()
+        import importlib
+
+        return importlib.import_module("kclient.engines")
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'kclient' has no attribute {name!r}")

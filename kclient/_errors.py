@@ -11,6 +11,7 @@
     ├── InvalidRequestError          (ValueError)     a request that cannot be sent (URL, body, headers)
     ├── TransportError               (OSError)        the exchange with the server failed
     │   ├── ConnectError             (ConnectionError)
+    │   │   └── TLSError                                  TLS handshake or certificate verification failed
     │   ├── ProxyError
     │   ├── ProtocolError                             the peer broke HTTP
     │   ├── ReadError / WriteError
@@ -58,6 +59,7 @@ __all__ = [
     "ResponseNotReadError",
     "ServerResponseError",
     "SocketTimeout",
+    "TLSError",
     "TransportError",
     "UnhandledRequestError",
     "UnsupportedSettingError",
@@ -106,6 +108,10 @@ class TransportError(KClientError, OSError):
 
 class ConnectError(TransportError, ConnectionError):
     """The connection to the server (or proxy) could not be opened."""
+
+
+class TLSError(ConnectError):
+    """The TLS handshake failed or the server's certificate could not be verified (the message says why)."""
 
 
 class ProxyError(TransportError):

@@ -11,6 +11,8 @@ import kclient
 #: The public names, pinned: adding or removing one is a deliberate change made here too.
 PUBLIC = [
     "BlockingClient",
+    "CIO",
+    "CIOConfig",
     "Capabilities",
     "ClientCancelledError",
     "ClientClosedError",
@@ -53,6 +55,7 @@ PUBLIC = [
     "ServerResponseError",
     "SettingInfo",
     "SocketTimeout",
+    "TLSError",
     "Timeouts",
     "TransportError",
     "UnhandledRequestError",

@@ -44,12 +44,17 @@ def test_builtin_registry_lists_httpx_and_mock() -> None:
     assert len(registry) == len(registry.names())
 
 
-def test_default_client_picks_httpx_never_mock() -> None:
-    assert kclient.engines.registry().default() is Httpx
+def test_default_client_picks_the_first_available_engine_alphabetically_never_mock() -> None:
+    registry = kclient.engines.registry()
+    expected = next(info.load() for info in registry if info.available and info.load().auto_select)
+    assert expected.name.casefold() == min(
+        info.name.casefold() for info in registry if info.available and info.name != "Mock"
+    )
+    assert registry.default() is expected is kclient.CIO  # CIO sorts before Httpx
     with HttpClient() as client:
-        assert type(client.engine) is Httpx
+        assert type(client.engine) is expected
         assert client.owns_engine
-        assert "engine=Httpx (chosen by default)" in repr(client)
+        assert f"engine={expected.name} (chosen by default)" in repr(client)
     with HttpClient(Httpx) as named:
         assert "(owned)" in repr(named)
         assert "chosen by default" not in repr(named)
@@ -259,7 +264,7 @@ def test_third_party_engine_is_discovered_from_a_real_distribution(tmp_path: Pat
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "discovered Aardvark, Httpx, Mock, Zebra"
+    assert result.stdout.strip() == "discovered Aardvark, CIO, Httpx, Mock, Zebra"
 
 
 def test_third_party_engine_is_not_seen_without_its_distribution() -> None:

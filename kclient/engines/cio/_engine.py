@@ -1,0 +1,430 @@
+"""The CIO engine: kclient's own HTTP/1.1 engine on asyncio, with the httptools parser.
+
+A request goes through named stages: route (direct, through an HTTP proxy, or through a
+CONNECT tunnel), serialize the head, acquire a connection from the pool, write, wait for
+the head of the answer, then hand the body over, already complete for small answers or
+as a stream. A request that found its reused keep-alive connection closed before any
+byte of the answer is sent once more on a fresh connection when its method is idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ipaddress
+import socket
+import ssl
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from multidict import CIMultiDict
+
+from ... import __version__
+from ..._engine import Capabilities, Engine
+from ..._errors import (
+    ConfigError,
+    ConnectError,
+    ConnectTimeout,
+    InvalidRequestError,
+    KClientError,
+    ProxyError,
+    ReadError,
+    TLSError,
+    TransportError,
+)
+from ..._models import Request, Response, Timeouts
+from ..._proxy import ProxyConfig
+from ..._redact import mask_url
+from ._config import CIOConfig
+from ._connection import Connection, Exchange, RouteKey, Unanswered
+from ._decoding import Decoder, accept_encoding, decoder_for
+from ._pool import ConnectionPool
+from ._tls import create_ssl_context, tls_error
+
+if TYPE_CHECKING:
+    from yarl import URL
+
+__all__ = ["CIO"]
+
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_USER_AGENT = f"kclient/{__version__}"
+_FORBIDDEN = ("\r", "\n", "\x00")
+
+
+class CIO(Engine):
+    """kclient's own engine: HTTP/1.1 keep-alive pools, pipelining, TLS, HTTP proxies; asyncio only."""
+
+    name = "CIO"
+    capabilities = Capabilities(
+        pipelining=True,
+        proxies=frozenset({"http"}),
+        streaming=True,
+        worker_threads=True,
+        backends=frozenset({"asyncio"}),
+    )
+    config_class = CIOConfig
+    config: CIOConfig
+
+    def __init__(self, config: CIOConfig | dict[str, Any] | None = None, /, **settings: Any) -> None:
+        super().__init__(config, **settings)
+        cfg = self.config
+        self._pool = ConnectionPool(
+            max_connections=cfg.max_connections,
+            max_per_route=cfg.endpoint.max_connections_per_route,
+            keep_alive_time=cfg.endpoint.keep_alive_time,
+            pipeline_max_size=cfg.endpoint.pipeline_max_size if cfg.pipelining else None,
+            connect=self._connect,
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._ssl_context: ssl.SSLContext | None = None
+        self._env_proxies = _environment_proxies() if cfg.trust_env and cfg.proxy is None else {}
+        self._accept_encoding = accept_encoding()
+        self._closed = False
+
+    def default_timeouts(self) -> Timeouts:
+        cfg = self.config
+        return Timeouts(
+            request=cfg.request_timeout, connect=cfg.endpoint.connect_timeout, socket=cfg.endpoint.socket_timeout
+        )
+
+    def pool_stats(self) -> dict[str, int]:
+        """Open, idle and busy connections and waiting requests (for tests and displays)."""
+        return self._pool.stats()
+
+    # -- sending ------------------------------------------------------------------------------
+    async def send(self, request: Request) -> Response:
+        self._check_loop()
+        key, target, proxy_auth = self._route(request.url)
+        head = self._serialize(request, target, proxy_auth)
+        body = request.content
+        socket_timeout = request.timeouts.socket
+        if socket_timeout is None:
+            socket_timeout = self.config.endpoint.socket_timeout
+        pipelinable = self._pool_pipelining and isinstance(body, bytes) and request.method != "HEAD"
+        for attempt in (1, 2):
+            connection = await self._pool.acquire(key, pipelinable=pipelinable)
+            exchange: Exchange | None = None
+            try:
+                if isinstance(body, bytes):
+                    exchange = connection.send(request.method, head + body if len(body) < 65536 else head)
+                    if len(body) >= 65536:
+                        connection.transport.write(body)  # type: ignore[union-attr]
+                else:
+                    exchange = await connection.send_streaming(request.method, head, body, _describe(request))
+                await exchange.wait_headers(socket_timeout)
+            except Unanswered as exc:
+                if attempt == 1 and request.method in _IDEMPOTENT and isinstance(body, bytes):
+                    continue  # the keep-alive race: the server closed a reused connection; send again
+                raise ReadError(
+                    f"{exc} {_describe(request)} was not sent again: "
+                    + ("it was already sent twice." if attempt == 2 else f"{request.method} is not idempotent.")
+                ) from exc
+            except BaseException:
+                if exchange is not None:
+                    connection.abandon(exchange)
+                elif not connection.closed and connection.idle:
+                    self._pool.connection_idle(connection)
+                raise
+            return self._response(request, exchange, socket_timeout)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def _pool_pipelining(self) -> bool:
+        return self.config.pipelining
+
+    def _response(self, request: Request, exchange: Exchange, socket_timeout: float | None) -> Response:
+        headers = CIMultiDict(exchange.headers)
+        decoder = decoder_for(headers.get("Content-Encoding"))
+        if exchange.body_done:
+            content = exchange.take_body()
+            if decoder is not None:
+                content = decoder.decode(content) + decoder.flush()
+            return Response(
+                exchange.status,
+                request=request,
+                headers=headers,
+                reason=exchange.reason,
+                http_version=exchange.http_version,
+                content=content,
+            )
+        return Response(
+            exchange.status,
+            request=request,
+            headers=headers,
+            reason=exchange.reason,
+            http_version=exchange.http_version,
+            stream=_Body(exchange, decoder, socket_timeout),
+        )
+
+    # -- routes and request heads -------------------------------------------------------------
+    def _route(self, url: URL) -> tuple[RouteKey, str, str | None]:
+        scheme = url.scheme
+        host = url.raw_host or ""
+        port = url.port or (443 if scheme == "https" else 80)
+        proxy = self.config.proxy or self._env_proxy(url)
+        target = url.raw_path_qs or "/"
+        if proxy is None:
+            return (scheme, host, port, None), target, None
+        auth = _basic_auth(proxy)
+        if scheme == "http":  # absolute-form request to the proxy
+            proxy_url = proxy.url
+            key = (proxy_url.scheme, proxy_url.raw_host or "", proxy_url.port or 80, None)
+            return key, str(url.with_fragment(None)), auth
+        return (scheme, host, port, proxy), target, None  # a CONNECT tunnel carries the request
+
+    def _env_proxy(self, url: URL) -> ProxyConfig | None:
+        if not self._env_proxies:
+            return None
+        found = self._env_proxies.get(url.scheme)
+        if found is None or urllib.request.proxy_bypass_environment(url.raw_host or ""):  # type: ignore[attr-defined]
+            return None
+        return found
+
+    def _serialize(self, request: Request, target: str, proxy_auth: str | None) -> bytes:
+        url = request.url
+        lines = [f"{request.method} {target} HTTP/1.1"]
+        headers = request.headers
+        if "Host" not in headers:
+            port = url.port
+            default = 443 if url.scheme == "https" else 80
+            host = url.raw_host or ""
+            if ":" in host:
+                host = f"[{host}]"
+            lines.append(f"Host: {host}" if port in (None, default) else f"Host: {host}:{port}")
+        for name, value in headers.items():
+            if any(c in value for c in _FORBIDDEN) or any(c in name for c in _FORBIDDEN):
+                raise InvalidRequestError(f"Header {name!r} contains CR, LF or NUL; {_describe(request)} was not sent.")
+            lines.append(f"{name}: {value}")
+        if "User-Agent" not in headers:
+            lines.append(f"User-Agent: {_USER_AGENT}")
+        if "Accept" not in headers:
+            lines.append("Accept: */*")
+        if "Accept-Encoding" not in headers:
+            lines.append(f"Accept-Encoding: {self._accept_encoding}")
+        body = request.content
+        if isinstance(body, bytes):
+            if (body or request.method in _BODY_METHODS) and "Content-Length" not in headers:
+                lines.append(f"Content-Length: {len(body)}")
+        elif "Transfer-Encoding" not in headers:
+            lines.append("Transfer-Encoding: chunked")
+        if proxy_auth is not None:
+            lines.append(f"Proxy-Authorization: {proxy_auth}")
+        lines.append("\r\n")
+        text = "\r\n".join(lines)
+        try:
+            return text.encode("latin-1")
+        except UnicodeEncodeError:
+            return text.encode("utf-8")
+
+    # -- connecting ---------------------------------------------------------------------------
+    async def _connect(self, key: RouteKey) -> Connection:
+        cfg = self.config.endpoint
+        last: KClientError | None = None
+        for _ in range(cfg.connect_attempts):
+            try:
+                if cfg.connect_timeout is None:
+                    return await self._open_connection(key)
+                return await asyncio.wait_for(self._open_connection(key), cfg.connect_timeout)
+            except TimeoutError as exc:
+                last = ConnectTimeout(
+                    f"Connecting to {_origin(key)} took longer than {cfg.connect_timeout} s (endpoint.connect_timeout)."
+                )
+                last.__cause__ = exc
+            except (ProxyError, TLSError):
+                raise  # another attempt would fail the same way
+            except ConnectError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    async def _open_connection(self, key: RouteKey) -> Connection:
+        loop = asyncio.get_running_loop()
+        scheme, host, port, tunnel = key
+        connection = Connection(key, self.config.limits, loop, self._pool.connection_idle, self._pool.connection_closed)
+        if tunnel is None:
+            context = await self._context() if scheme == "https" else None
+            await self._open_socket(connection, host, port, context, server_name=host)
+            return connection
+        proxy_url = tunnel.url
+        proxy_host, proxy_port = proxy_url.raw_host or "", proxy_url.port or 80
+        proxy_context = await self._context() if proxy_url.scheme == "https" else None
+        await self._open_socket(connection, proxy_host, proxy_port, proxy_context, server_name=proxy_host)
+        try:
+            await self._tunnel(connection, host, port, tunnel)
+            context = await self._context()
+            assert connection.transport is not None
+            transport = await loop.start_tls(connection.transport, connection, context, server_hostname=host)
+        except ssl.SSLError as exc:
+            connection.abort()
+            raise tls_error(host, exc) from exc
+        except BaseException:
+            connection.abort()
+            raise
+        assert isinstance(transport, asyncio.Transport)
+        connection.transport = transport
+        return connection
+
+    async def _open_socket(
+        self, connection: Connection, host: str, port: int, context: ssl.SSLContext | None, *, server_name: str
+    ) -> None:
+        loop = connection.loop
+        address = host.strip("[]")
+        try:
+            ipaddress.ip_address(address)
+            addresses = [address]
+        except ValueError:
+            addresses = await self._resolve(loop, address, port)
+        error: BaseException | None = None
+        for candidate in addresses:
+            try:
+                await loop.create_connection(
+                    lambda: connection,
+                    candidate,
+                    port,
+                    ssl=context,
+                    server_hostname=server_name if context is not None else None,
+                )
+                return
+            except ssl.SSLError as exc:
+                raise tls_error(server_name, exc) from exc
+            except OSError as exc:
+                error = exc
+        raise ConnectError(f"Cannot connect to {host}:{port}: {error}.") from error
+
+    async def _resolve(self, loop: asyncio.AbstractEventLoop, host: str, port: int) -> list[str]:
+        try:
+            infos = await loop.run_in_executor(self._workers(), socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+        except OSError as exc:
+            raise ConnectError(f"Cannot resolve {host}: {exc}.") from exc
+        return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+    async def _tunnel(self, connection: Connection, host: str, port: int, proxy: ProxyConfig) -> None:
+        authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}", f"User-Agent: {_USER_AGENT}"]
+        auth = _basic_auth(proxy)
+        if auth is not None:
+            lines.append(f"Proxy-Authorization: {auth}")
+        answer = await connection.open_tunnel(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        status_line = answer.split(b"\r\n", 1)[0].decode("latin-1")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or not parts[1].isdigit():
+            raise ProxyError(f"The proxy {mask_url(proxy.url)} answered CONNECT with {status_line!r}.")
+        if parts[1] != "200":
+            raise ProxyError(
+                f"The proxy {mask_url(proxy.url)} refused CONNECT {authority}: {status_line}"
+                + (" (check the proxy credentials)." if parts[1] == "407" else ".")
+            )
+
+    async def _context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            loop = asyncio.get_running_loop()
+            self._ssl_context = await loop.run_in_executor(self._workers(), create_ssl_context, self.config.https)
+        return self._ssl_context
+
+    def _workers(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.config.thread_count or 2, thread_name_prefix="kclient-cio"
+            )
+        return self._executor
+
+    def _check_loop(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise ConfigError(
+                "The CIO engine runs on asyncio only; under trio use the Httpx engine: HttpClient('Httpx')."
+            ) from None
+        if self._closed:
+            raise TransportError("Engine CIO is closed; create a new engine or client.")
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            if not self._loop.is_closed() and self._pool.stats()["open"]:
+                raise TransportError(
+                    "This CIO engine's connections belong to another running event loop; use one engine per event loop."
+                )
+            self._pool.close()
+            self._pool = ConnectionPool(
+                max_connections=self.config.max_connections,
+                max_per_route=self.config.endpoint.max_connections_per_route,
+                keep_alive_time=self.config.endpoint.keep_alive_time,
+                pipeline_max_size=self.config.endpoint.pipeline_max_size if self.config.pipelining else None,
+                connect=self._connect,
+            )
+            self._loop = loop
+
+    async def aclose(self) -> None:
+        self._closed = True
+        self._pool.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+        await asyncio.sleep(0)  # let the transports report their closing
+
+
+class _Body:
+    """The streamed body of one answer: chunks from the connection, decoded."""
+
+    __slots__ = ("_decoder", "_exchange", "_flushed", "_socket_timeout")
+
+    def __init__(self, exchange: Exchange, decoder: Decoder | None, socket_timeout: float | None) -> None:
+        self._exchange = exchange
+        self._decoder = decoder
+        self._socket_timeout = socket_timeout
+        self._flushed = False
+
+    def __aiter__(self) -> _Body:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while True:
+            chunk = await self._exchange.next_chunk(self._socket_timeout)
+            if not chunk:
+                if self._decoder is not None and not self._flushed:
+                    self._flushed = True
+                    tail = self._decoder.flush()
+                    if tail:
+                        return tail
+                raise StopAsyncIteration
+            if self._decoder is not None:
+                chunk = self._decoder.decode(chunk)
+                if not chunk:
+                    continue
+            return chunk
+
+    async def aclose(self) -> None:
+        self._exchange.connection.abandon(self._exchange)
+
+
+def _describe(request: Request) -> str:
+    return f"{request.method} {mask_url(request.url)}"
+
+
+def _origin(key: RouteKey) -> str:
+    scheme, host, port, _ = key
+    return f"{scheme}://{host}:{port}"
+
+
+def _basic_auth(proxy: ProxyConfig) -> str | None:
+    url = proxy.url
+    if url.user is None:
+        return None
+    token = base64.b64encode(f"{url.user}:{url.password or ''}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+def _environment_proxies() -> dict[str, ProxyConfig]:
+    found: dict[str, ProxyConfig] = {}
+    for scheme, value in urllib.request.getproxies_environment().items():
+        if scheme in ("http", "https") and value:
+            try:
+                proxy = ProxyConfig.parse(value if "://" in value else f"http://{value}")
+            except ConfigError:
+                continue  # an environment variable kclient cannot use is ignored, as curl does
+            if proxy.kind == "http":
+                found[scheme] = proxy
+    return found
