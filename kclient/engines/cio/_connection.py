@@ -168,6 +168,7 @@ class Connection(asyncio.Protocol):
         self.parser = httptools.HttpResponseParser(self)
         self.queue: deque[Exchange] = deque()
         self._current: Exchange | None = None
+        self._raw_headers: list[tuple[bytes, bytes]] = []
         self.reused = False
         self.closed = False
         self.keep_alive = True
@@ -243,7 +244,9 @@ class Connection(asyncio.Protocol):
             if exchange.headers_done and not exchange.body_done and self._ends_at_close(exchange) and first:
                 exchange.finish()  # a body delimited by the end of the connection
             else:
-                exchange.fail(self._lost_error(exchange, exc, first))
+                error = self._lost_error(exchange, exc, first)
+                error.__cause__ = exc  # the native error (a reset, ...) stays visible
+                exchange.fail(error)
             first = False
         self._on_closed(self)
 
@@ -257,6 +260,7 @@ class Connection(asyncio.Protocol):
     # -- httptools callbacks ------------------------------------------------------------------
     def on_message_begin(self) -> None:
         self._current = self.queue[0] if self.queue else None
+        self._raw_headers = []
         if self._current is None:
             raise _Abort(ProtocolError(f"{self._origin()} sent a response nobody asked for."))
 
@@ -265,28 +269,38 @@ class Connection(asyncio.Protocol):
             self._current.reason += status.decode("latin-1")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        current = self._current
-        if current is None:
-            return
-        if len(name) + len(value) > self.limits.max_line_bytes:
+        # The hot path: only collect. The header block is bounded by limits.max_header_bytes
+        # (checked in data_received), so the checks can wait for the end of the block.
+        self._raw_headers.append((name, value))
+
+    def _take_headers(self) -> list[tuple[str, str]]:
+        raw = self._raw_headers
+        self._raw_headers = []
+        limits = self.limits
+        if len(raw) > limits.max_headers:
+            raise _Abort(
+                ProtocolError(
+                    f"{self._origin()} sent more than limits.max_headers ({limits.max_headers}) header fields."
+                )
+            )
+        head = self._current
+        # No line can be longer than the whole block: check lines only for a long block.
+        if (head is None or head.header_bytes > limits.max_line_bytes) and any(
+            len(name) + len(value) > limits.max_line_bytes for name, value in raw
+        ):
             raise _Abort(
                 ProtocolError(
                     f"{self._origin()} sent a header line longer than limits.max_line_bytes "
-                    f"({self.limits.max_line_bytes} bytes)."
+                    f"({limits.max_line_bytes} bytes)."
                 )
             )
-        current.headers.append((name.decode("latin-1"), value.decode("latin-1")))
-        if len(current.headers) > self.limits.max_headers:
-            raise _Abort(
-                ProtocolError(
-                    f"{self._origin()} sent more than limits.max_headers ({self.limits.max_headers}) header fields."
-                )
-            )
+        return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
 
     def on_headers_complete(self) -> None:
         current = self._current
         if current is None:
             return
+        current.headers = self._take_headers()
         status = self.parser.get_status_code()
         if status < 200:
             if status == 101:

@@ -1,0 +1,89 @@
+"""The benchmark scripts run end to end with tiny counts and print their tables.
+
+Smoke tests only: no timing is asserted (that is what the scripts themselves are for).
+Run them with ``pytest -m bench``; they need nginx (scripts/install-system-deps.sh).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.bench
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+
+
+def has_nginx() -> bool:
+    if str(ROOT) not in sys.path:  # the bench scripts import tests.servers the same way
+        sys.path.insert(0, str(ROOT))
+    from tests.servers import nginx_binary
+
+    try:
+        nginx_binary()
+    except RuntimeError:
+        return False
+    return True
+
+
+needs_nginx = pytest.mark.skipif(not has_nginx(), reason="nginx is not installed")
+
+
+def run_script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(BENCH / name), *args], capture_output=True, text=True, timeout=110, check=False
+    )
+
+
+@needs_nginx
+def test_engines_prints_the_table_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "engines.json"
+    result = run_script("engines.py", "--requests", "50", "--rounds", "1", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    for text in ("requests/s", "aiohttp", "httpx", "kclient[", "ratios", "targets (CIO engine)"):
+        assert text in result.stdout
+    document = json.loads(out.read_text())
+    assert set(document["medians"]) == {"seq", "c50", "1mib", "upload"}
+    for by_client in document["medians"].values():
+        assert {"aiohttp", "httpx"} <= set(by_client)
+        assert all(rate > 0 for rate in by_client.values())
+
+
+@needs_nginx
+def test_engines_check_fails_when_cio_is_not_measured() -> None:
+    result = run_script("engines.py", "--requests", "20", "--rounds", "1", "--scenarios", "seq", "--engines", "Httpx")
+    assert result.returncode == 0, result.stderr
+    assert "NOT MEASURED" in result.stdout
+    checked = run_script(
+        "engines.py", "--requests", "20", "--rounds", "1", "--scenarios", "seq", "--engines", "Httpx", "--check"
+    )
+    assert checked.returncode == 1, checked.stderr
+
+
+def test_engines_rejects_an_unknown_engine() -> None:
+    result = run_script("engines.py", "--engines", "NoSuchEngine", "--requests", "1", "--rounds", "1")
+    assert result.returncode == 2
+    assert "NoSuchEngine" in result.stderr
+
+
+@needs_nginx
+def test_stream_memory_prints_the_table(tmp_path: Path) -> None:
+    out = tmp_path / "stream.json"
+    result = run_script("stream_memory.py", "--size", "8", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    for text in ("peak RSS growth", "aiohttp", "httpx", "kclient[", "target"):
+        assert text in result.stdout
+    document = json.loads(out.read_text())
+    assert len(document["results"]) == 3
+    assert all(run["bytes"] == 8 * 1024 * 1024 for runs in document["samples"].values() for run in runs)
+
+
+def test_import_time_prints_the_costs() -> None:
+    result = run_script("import_time.py", "--rounds", "1")
+    assert result.returncode in (0, 1), result.stderr  # 1 only means the timing target was missed
+    assert "kclient / httpx" in result.stdout
