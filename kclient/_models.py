@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import codecs
 import time
+import types
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ._errors import (
     ClientRequestError,
@@ -53,11 +54,17 @@ class Timeouts:
 
     def merged_over(self, defaults: Timeouts) -> Timeouts:
         """Return these timeouts with unset values taken from ``defaults``."""
+        if self is NO_TIMEOUTS:
+            return defaults
         return Timeouts(
             request=self.request if self.request is not None else defaults.request,
             connect=self.connect if self.connect is not None else defaults.connect,
             socket=self.socket if self.socket is not None else defaults.socket,
         )
+
+
+#: The timeouts of a request that sets none (shared: ``Timeouts`` is immutable).
+NO_TIMEOUTS = Timeouts()
 
 
 @dataclass(slots=True, eq=False)
@@ -68,7 +75,7 @@ class Request:
     url: URL
     headers: CIMultiDict[str] = field(default_factory=_empty_headers)
     content: Body = b""
-    timeouts: Timeouts = field(default_factory=Timeouts)
+    timeouts: Timeouts = NO_TIMEOUTS
 
     @property
     def is_streaming(self) -> bool:
@@ -98,11 +105,12 @@ class Response:
     __slots__ = (
         "_closed",
         "_content",
+        "_headers",
         "_on_close",
+        "_raw_headers",
         "_started",
         "_stream",
         "elapsed",
-        "headers",
         "http_version",
         "reason",
         "request",
@@ -121,16 +129,14 @@ class Response:
         content: bytes | None = None,
         stream: ResponseStream | None = None,
         url: URL | None = None,
+        raw_headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
+        """``raw_headers`` (name and value bytes, as received) lets an engine skip decoding
+        headers nobody reads: ``headers`` is built from them on first access."""
         self.status = status
         self.reason = reason if reason is not None else _phrase(status)
-        import multidict  # a plain import: cheaper per call than ``from multidict import ...``
-
-        self.headers: CIMultiDictProxy[str] = (
-            headers
-            if isinstance(headers, multidict.CIMultiDictProxy)
-            else multidict.CIMultiDictProxy(multidict.CIMultiDict(headers or {}))
-        )
+        self._headers = headers
+        self._raw_headers = raw_headers
         self.url: URL = url if url is not None else request.url
         self.http_version = http_version
         self.request = request
@@ -141,6 +147,20 @@ class Response:
         self._content = content if stream is None else None
         self._closed = stream is None
         self._on_close: list[Callable[[], Awaitable[None]]] = []
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        """The response headers: case-insensitive, several values per name allowed."""
+        headers = self._headers
+        md = _multidict()
+        if isinstance(headers, md.CIMultiDictProxy):
+            return cast("CIMultiDictProxy[str]", headers)
+        if self._raw_headers is not None:
+            headers = md.CIMultiDict([(n.decode("latin-1"), v.decode("latin-1")) for n, v in self._raw_headers])
+            self._raw_headers = None
+        proxy: CIMultiDictProxy[str] = md.CIMultiDictProxy(md.CIMultiDict(headers or {}))
+        self._headers = proxy
+        return proxy
 
     # -- body -------------------------------------------------------------------------------
     @property
@@ -171,7 +191,9 @@ class Response:
     async def aread(self) -> bytes:
         """Read the whole body, keep it in ``.content`` and return it."""
         if self._content is None:
-            self._content = b"".join([chunk async for chunk in self.aiter_bytes()])
+            chunks = [chunk async for chunk in self.aiter_bytes()]
+            self._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            chunks.clear()  # free the pieces before anything else is allocated
         return self._content
 
     async def aclose(self) -> None:
@@ -295,6 +317,12 @@ class _BodyChunks:
         closer = getattr(source, "aclose", None)
         if closer is not None:
             await closer()
+
+
+def _multidict() -> types.ModuleType:
+    import multidict  # a plain import: cheaper per call than ``from multidict import ...``
+
+    return multidict
 
 
 _PHRASES: dict[int, str] = {}

@@ -13,7 +13,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from ._errors import InvalidRequestError
-from ._models import Request, Timeouts
+from ._models import NO_TIMEOUTS, Request, Timeouts
 from ._redact import mask_credentials, mask_url, mask_url_text
 from ._request_options import RequestOptions
 
@@ -29,12 +29,12 @@ _OPTIONS = frozenset(RequestOptions.__annotations__)
 
 def build_request(method: str, url: str | URL, options: RequestOptions) -> Request:
     """Validate and assemble a request; raises ``InvalidRequestError`` on bad input."""
-    unknown = set(options) - _OPTIONS
-    if unknown:
+    if options and not _OPTIONS.issuperset(options):
+        unknown = set(options) - _OPTIONS
         raise InvalidRequestError(
             f"Unknown request option(s) {', '.join(sorted(unknown))}; valid options: {', '.join(sorted(_OPTIONS))}."
         )
-    method = _method(method)
+    method = (isinstance(method, str) and _METHODS.get(method)) or _method(method)
     target = _url(url, options.get("params"))
     headers = _headers(options.get("headers"))
     content = _body(options, headers)
@@ -44,12 +44,34 @@ def build_request(method: str, url: str | URL, options: RequestOptions) -> Reque
 def _method(method: str) -> str:
     if not isinstance(method, str) or not _TOKEN.match(method):
         raise InvalidRequestError(f"Invalid HTTP method {method!r}: use a word such as GET, POST or PATCH.")
+    if len(_METHODS) < 64:
+        _METHODS[method] = method.upper()
     return method.upper()
+
+
+#: Methods seen before, validated and upper-cased (a request's method is looked up, not re-checked).
+_METHODS: dict[str, str] = {}
+#: Recently parsed URL strings (URLs are immutable, so a parse can be shared): notebooks and
+#: loops send to the same few URLs again and again.
+_PARSED: dict[str, URL] = {}
+_PARSED_MAX = 512
+
+
+def _parse(url: str | URL) -> URL:
+    if isinstance(url, URL):
+        return url
+    parsed = _PARSED.get(url)
+    if parsed is None:
+        parsed = URL(url)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[url] = parsed
+    return parsed
 
 
 def _url(url: str | URL, params: Any) -> URL:
     try:
-        target = url if isinstance(url, URL) else URL(url)
+        target = _parse(url)
     except (TypeError, ValueError) as exc:
         raise InvalidRequestError(f"Invalid URL {mask_url_text(str(url))!r}: {mask_credentials(str(exc))}") from exc
     if target.scheme not in ("http", "https") or not target.host:
@@ -203,7 +225,7 @@ def _part(boundary: str, name: str, filename: str | None, ctype: str | None, pay
 
 def _timeouts(value: Any) -> Timeouts:
     if value is None:
-        return Timeouts()
+        return NO_TIMEOUTS
     if isinstance(value, Timeouts):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:

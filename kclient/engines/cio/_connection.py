@@ -27,9 +27,18 @@ import httptools
 from ..._errors import KClientError, ProtocolError, ReadError, SocketTimeout, WriteError
 from ._config import LimitsConfig
 
-__all__ = ["Connection", "Exchange", "Unanswered"]
+__all__ = ["Connection", "Exchange", "Unanswered", "header_value"]
 
 RouteKey = tuple[str, str, int, Any]
+
+
+def header_value(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """The first value of header ``name`` (lower-case bytes) in a raw header list, decoded."""
+    size = len(name)
+    for key, value in headers:
+        if len(key) == size and key.lower() == name:
+            return value.decode("latin-1")
+    return None
 
 
 class Unanswered(ReadError):
@@ -77,7 +86,8 @@ class Exchange:
         self.status = 0
         self.reason = ""
         self.http_version = "HTTP/1.1"
-        self.headers: list[tuple[str, str]] = []
+        #: As received (name and value bytes): decoded only if someone reads them.
+        self.headers: list[tuple[bytes, bytes]] = []
         self.header_bytes = 0
         self.headers_done = False
         self.informational = False
@@ -273,7 +283,7 @@ class Connection(asyncio.Protocol):
         # (checked in data_received), so the checks can wait for the end of the block.
         self._raw_headers.append((name, value))
 
-    def _take_headers(self) -> list[tuple[str, str]]:
+    def _take_headers(self) -> list[tuple[bytes, bytes]]:
         raw = self._raw_headers
         self._raw_headers = []
         limits = self.limits
@@ -294,7 +304,7 @@ class Connection(asyncio.Protocol):
                     f"({limits.max_line_bytes} bytes)."
                 )
             )
-        return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+        return raw
 
     def on_headers_complete(self) -> None:
         current = self._current
@@ -508,7 +518,7 @@ class Connection(asyncio.Protocol):
     @staticmethod
     def _ends_at_close(exchange: Exchange) -> bool:
         names = {name.lower() for name, _ in exchange.headers}
-        return "content-length" not in names and "transfer-encoding" not in names
+        return b"content-length" not in names and b"transfer-encoding" not in names
 
     def _lost_error(self, exchange: Exchange, exc: Exception | None, first: bool) -> KClientError:
         why = f": {exc}" if exc else ""
@@ -518,6 +528,6 @@ class Connection(asyncio.Protocol):
             return ReadError(f"{self._origin()} closed the connection without sending a response{why}.")
         if not exchange.headers_done:
             return ProtocolError(f"{self._origin()} closed the connection in the middle of the response head{why}.")
-        declared = next((v for n, v in exchange.headers if n.lower() == "content-length"), None)
+        declared = header_value(exchange.headers, b"content-length")
         detail = f" (Content-Length: {declared})" if declared else ""
         return ProtocolError(f"{self._origin()} closed the connection before the end of the body{detail}{why}.")

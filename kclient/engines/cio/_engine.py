@@ -18,8 +18,6 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict
-
 from ... import __version__
 from ..._engine import Capabilities, Engine
 from ..._errors import (
@@ -37,7 +35,7 @@ from ..._models import Request, Response, Timeouts
 from ..._proxy import ProxyConfig
 from ..._redact import mask_url
 from ._config import CIOConfig
-from ._connection import Connection, Exchange, RouteKey, Unanswered
+from ._connection import Connection, Exchange, RouteKey, Unanswered, header_value
 from ._decoding import Decoder, accept_encoding, decoder_for
 from ._pool import ConnectionPool
 from ._tls import create_ssl_context, tls_error
@@ -50,7 +48,6 @@ __all__ = ["CIO"]
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _USER_AGENT = f"kclient/{__version__}"
-_FORBIDDEN = ("\r", "\n", "\x00")
 
 
 class CIO(Engine):
@@ -82,6 +79,7 @@ class CIO(Engine):
         self._ssl_context: ssl.SSLContext | None = None
         self._env_proxies = _environment_proxies() if cfg.trust_env and cfg.proxy is None else {}
         self._accept_encoding = accept_encoding()
+        self._default_headers = f"User-Agent: {_USER_AGENT}\r\nAccept: */*\r\nAccept-Encoding: {self._accept_encoding}"
         self._closed = False
 
     def default_timeouts(self) -> Timeouts:
@@ -136,8 +134,8 @@ class CIO(Engine):
         return self.config.pipelining
 
     def _response(self, request: Request, exchange: Exchange, socket_timeout: float | None) -> Response:
-        headers = CIMultiDict(exchange.headers)
-        decoder = decoder_for(headers.get("Content-Encoding"))
+        raw = exchange.headers
+        decoder = decoder_for(header_value(raw, b"content-encoding"))
         if exchange.body_done:
             content = exchange.take_body()
             if decoder is not None:
@@ -145,7 +143,7 @@ class CIO(Engine):
             return Response(
                 exchange.status,
                 request=request,
-                headers=headers,
+                raw_headers=raw,
                 reason=exchange.reason,
                 http_version=exchange.http_version,
                 content=content,
@@ -153,7 +151,7 @@ class CIO(Engine):
         return Response(
             exchange.status,
             request=request,
-            headers=headers,
+            raw_headers=raw,
             reason=exchange.reason,
             http_version=exchange.http_version,
             stream=_Body(exchange, decoder, socket_timeout),
@@ -184,26 +182,15 @@ class CIO(Engine):
         return found
 
     def _serialize(self, request: Request, target: str, proxy_auth: str | None) -> bytes:
-        url = request.url
-        lines = [f"{request.method} {target} HTTP/1.1"]
+        """The request head: request line, Host, the request's headers, defaults and body framing."""
         headers = request.headers
+        lines = [f"{request.method} {target} HTTP/1.1"]
         if "Host" not in headers:
-            port = url.port
-            default = 443 if url.scheme == "https" else 80
-            host = url.raw_host or ""
-            if ":" in host:
-                host = f"[{host}]"
-            lines.append(f"Host: {host}" if port in (None, default) else f"Host: {host}:{port}")
-        for name, value in headers.items():
-            if any(c in value for c in _FORBIDDEN) or any(c in name for c in _FORBIDDEN):
-                raise InvalidRequestError(f"Header {name!r} contains CR, LF or NUL; {_describe(request)} was not sent.")
-            lines.append(f"{name}: {value}")
-        if "User-Agent" not in headers:
-            lines.append(f"User-Agent: {_USER_AGENT}")
-        if "Accept" not in headers:
-            lines.append("Accept: */*")
-        if "Accept-Encoding" not in headers:
-            lines.append(f"Accept-Encoding: {self._accept_encoding}")
+            lines.append(_host_line(request.url))
+        if headers:
+            self._add_headers(request, lines)
+        else:
+            lines.append(self._default_headers)
         body = request.content
         if isinstance(body, bytes):
             if (body or request.method in _BODY_METHODS) and "Content-Length" not in headers:
@@ -218,6 +205,20 @@ class CIO(Engine):
             return text.encode("latin-1")
         except UnicodeEncodeError:
             return text.encode("utf-8")
+
+    def _add_headers(self, request: Request, lines: list[str]) -> None:
+        headers = request.headers
+        for name, value in headers.items():
+            line = f"{name}: {value}"
+            if "\r" in line or "\n" in line or "\x00" in line:  # refused before anything is sent
+                raise InvalidRequestError(f"Header {name!r} contains CR, LF or NUL; {_describe(request)} was not sent.")
+            lines.append(line)
+        if "User-Agent" not in headers:
+            lines.append(f"User-Agent: {_USER_AGENT}")
+        if "Accept" not in headers:
+            lines.append("Accept: */*")
+        if "Accept-Encoding" not in headers:
+            lines.append(f"Accept-Encoding: {self._accept_encoding}")
 
     # -- connecting ---------------------------------------------------------------------------
     async def _connect(self, key: RouteKey) -> Connection:
@@ -398,6 +399,15 @@ class _Body:
 
     async def aclose(self) -> None:
         self._exchange.connection.abandon(self._exchange)
+
+
+def _host_line(url: URL) -> str:
+    host = url.raw_host or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = url.port
+    default = 443 if url.scheme == "https" else 80
+    return f"Host: {host}" if port in (None, default) else f"Host: {host}:{port}"
 
 
 def _describe(request: Request) -> str:
