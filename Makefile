@@ -23,7 +23,7 @@ help:
 	@echo "make lint | typecheck | unit | notebooks   one step of make test"
 	@echo "make test-slow     only the tests marked slow (make test runs them too)"
 	@echo "make test-browser  only the tests marked browser (JupyterLab in Chromium)"
-	@echo "make bench         import-time benchmark (bench/import_time.py)"
+	@echo "make bench         all benchmarks: import time, engines vs aiohttp/httpx, streaming memory"
 	@echo "make clean         remove caches (keeps .venv); rm -rf .venv for a fresh start"
 
 venv: $(STAMP)
@@ -44,7 +44,7 @@ system-deps:
 # collected") fails the run like any other failure.
 LINT := $(PY) -m ruff check kclient magics tests bench hatch_build.py
 TYPECHECK := $(PY) -m mypy
-UNIT := $(PY) -m pytest -m "not browser and not bench"
+UNIT := $(PY) -m pytest -m "not browser"
 # Every cell must run without error; cells tagged nbval-check-output must also print
 # exactly the outputs stored in the notebook.
 NOTEBOOKS := $(PY) -m pytest --nbval-lax --nbval-current-env notebooks/
@@ -73,8 +73,10 @@ test-slow: $(STAMP) system-deps
 test-browser: $(STAMP)
 	$(PY) -m pytest -m browser
 
-bench: $(STAMP)
+bench: $(STAMP) system-deps
 	$(PY) bench/import_time.py
+	$(PY) bench/engines.py
+	$(PY) bench/stream_memory.py
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache

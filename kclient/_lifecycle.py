@@ -60,6 +60,8 @@ class Lifecycle:
         self._released = False
         self._waiters: list[anyio.Event] = []
         self._background: set[asyncio.Task[None]] = set()
+        self._scope_loop: asyncio.AbstractEventLoop | None = None
+        self._scope_class: type[anyio.CancelScope] | None = None
 
     # -- observation ------------------------------------------------------------------------
     @property
@@ -115,12 +117,31 @@ class Lifecycle:
                 f"{self._owner} is {self._state} and accepts no new requests, so {what()} was not sent. "
                 "Create a new HttpClient for new requests."
             )
-        import anyio
-
-        scope = anyio.CancelScope()
+        scope = self._new_scope()
         self._scopes.add(scope)
         if self._listeners:
             self._notify(self._state)
+        return scope
+
+    def _new_scope(self) -> anyio.CancelScope:
+        """``anyio.CancelScope()``, minus its per-call backend lookup on a loop seen before.
+
+        ``anyio.CancelScope()`` asks sniffio which library runs, then builds that backend's
+        scope class. On asyncio, the class is remembered per running loop (a cheap check);
+        anywhere else (trio) the generic constructor is used every time.
+        """
+        import asyncio
+
+        import anyio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return anyio.CancelScope()
+        if loop is self._scope_loop and self._scope_class is not None:
+            return self._scope_class()
+        scope = anyio.CancelScope()
+        self._scope_loop, self._scope_class = loop, type(scope)
         return scope
 
     async def end(self, scope: anyio.CancelScope, *, ok: bool) -> None:

@@ -410,10 +410,14 @@ class Connection(asyncio.BufferedProtocol):
                 if not self.closed:
                     transport.write(b"0\r\n\r\n")
         except KClientError:
+            self.abort()  # the request was left half-written: the connection cannot carry another one
             raise
         except Exception as exc:
             self.close()
             raise WriteError(f"Reading the body of {what} failed: {exc!r}; the request was not completed.") from exc
+        except BaseException:
+            self.abort()  # cancelled while sending the body: as above (else it stays busy, its slot lost)
+            raise
         exchange.sent = True
         self.exclusive = False
         if exchange.body_done and not self.queue and self.keep_alive:
