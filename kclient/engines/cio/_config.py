@@ -50,7 +50,10 @@ class LimitsConfig:
         16 * 1024, "Longest single header field (name and value), in bytes.", minimum=256, maximum=16 * 1024 * 1024
     )
     read_buffer_bytes: int = setting(
-        256 * 1024, "Body bytes buffered before reading from the socket pauses.", minimum=4096, maximum=64 * 1024 * 1024
+        2 * 1024 * 1024,
+        "Body bytes buffered before reading from the socket pauses.",
+        minimum=4096,
+        maximum=256 * 1024 * 1024,
     )
 
 

@@ -146,7 +146,7 @@ class Exchange:
                 self.waiter = None
         chunk = self.chunks.popleft()
         self.buffered -= len(chunk)
-        if self.buffered < self.connection.limits.read_buffer_bytes // 4:
+        if self.buffered < self.connection.limits.read_buffer_bytes // 2:
             self.connection.resume_reading()
         return chunk
 

@@ -364,6 +364,10 @@ class CIO(Engine):
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not on asyncio (a CIO client closed under trio): it never opened anything
         await asyncio.sleep(0)  # let the transports report their closing
 
 
