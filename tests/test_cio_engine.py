@@ -40,6 +40,7 @@ from kclient import (
     ProxyBuilder,
     ReadError,
     Response,
+    SocketTimeout,
     TLSError,
     TransportError,
     UnsupportedSettingError,
@@ -144,13 +145,16 @@ def start_server() -> Iterator[Callable[..., RawServer]]:
         server.stop()
 
 
+def answer_bytes(conn: int, request: _Request, extra: list[tuple[str, str]] | None = None) -> bytes:
+    """200 with the request's method and target as the body (and the connection's number)."""
+    body = f"{request.method} {request.target}".encode()
+    return _head("200 OK", [("X-Conn", str(conn)), ("Content-Length", str(len(body))), *(extra or [])]) + body
+
+
 async def answer(
     writer: asyncio.StreamWriter, conn: int, request: _Request, *, extra: list[tuple[str, str]] | None = None
 ) -> None:
-    """200 with the request's method and target as the body (and the connection's number)."""
-    body = f"{request.method} {request.target}".encode()
-    head = [("X-Conn", str(conn)), ("Content-Length", str(len(body))), *(extra or [])]
-    writer.write(_head("200 OK", head) + body)
+    writer.write(answer_bytes(conn, request, extra))
     await writer.drain()
 
 
@@ -494,7 +498,7 @@ async def test_waiters_are_served_in_fifo_order(start_server: Callable[..., RawS
                 await wait_until(lambda: len(server.targets()) == 1)
                 for i in range(10):
                     tasks.start_soon(one, i)
-                    await wait_until(lambda i=i: pool(client)["waiters"] == i + 1)  # type: ignore[misc]
+                    await wait_until(lambda i=i: pool(client)["waiters"] == i + 1)
                 server.release()
     seen = [t for t in server.targets() if t.startswith("/queued")]
     assert seen == [f"/queued?i={i}{suffix}" for i in range(10)], "waiters were not served in FIFO order"
@@ -523,8 +527,14 @@ def pipeline_server(expected: int, answer_first: int | None) -> Handler:
                         heads.append(request)
                         server.record(conn, request.target)
             server.notes["pipelined"] = len(heads)
-            for request in heads[:answer_first]:
-                await answer(writer, conn, request)
+            # In one write, so that answers share reads; ?big=1 asks for a 4 KiB header field.
+            writer.write(
+                b"".join(
+                    answer_bytes(conn, r, [("X-Big", "b" * 4096)] if r.query.get("big") else None)
+                    for r in heads[:answer_first]
+                )
+            )
+            await writer.drain()
             if answer_first is not None:
                 return  # closed with the rest unanswered
         while (request := await _read_request(reader, writer)) is not None:
@@ -550,6 +560,7 @@ async def test_ten_gets_pipelined_on_one_connection(start_server: Callable[..., 
                 for i in range(10):
                     tasks.start_soon(one, i)
     assert server.notes["pipelined"] == 10, "the server answered before all 10 requests arrived: not pipelined"
+    assert len(results) == 10
     assert server.accepted == 1
     assert sorted(server.targets(1)[1:]) == sorted(f"/p/{i}" for i in range(10))
     for i, response in results.items():
@@ -586,6 +597,7 @@ async def test_pipeline_broken_after_three_answers(start_server: Callable[..., R
         assert quiet(await settled(client))
 
     assert server.notes["pipelined"] == 10
+    assert len(outcomes) == 10
     on_first = server.targets(1)[1:]
     answered, unanswered = on_first[:3], on_first[3:]
     later = [t for c, t in server.log if c > 1]
@@ -608,6 +620,34 @@ async def test_pipeline_broken_after_three_answers(start_server: Callable[..., R
             assert target not in later, f"the POST {target} was re-sent"
     failed = [t for t, o in outcomes.items() if not isinstance(o, Response)]
     assert all(method_of(int(t.rpartition("/")[2])) == "POST" and t in unanswered for t in failed), failed
+
+
+@pytest.mark.anyio
+async def test_pipelined_answer_over_the_header_limit(start_server: Callable[..., RawServer]) -> None:
+    """The second answer of a pipeline, read together with the first, is held to limits.max_header_bytes too."""
+    server = start_server(pipeline_server(2, None))
+    outcomes: dict[str, Response | BaseException] = {}
+    settings = {"endpoint.max_connections_per_route": 1, "limits.max_header_bytes": 1024}
+    async with cio(pipelining=True, **settings) as client:
+
+        async def one(target: str) -> None:
+            try:
+                outcomes[target] = await client.get(server.url + target)
+            except TransportError as exc:
+                outcomes[target] = exc
+
+        with anyio.fail_after(HANG_GUARD):
+            assert (await client.get(server.url + "/warm-up")).status == 200
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(one, "/p/small")
+                tasks.start_soon(one, "/p/big?big=1")
+            after = await client.get(server.url + "/after")
+    assert server.notes["pipelined"] == 2
+    small, big = outcomes["/p/small"], outcomes["/p/big?big=1"]
+    assert isinstance(small, Response) and small.content == b"GET /p/small"
+    assert isinstance(big, ProtocolError), f"a 4 KiB header block passed limits.max_header_bytes=1024: {big!r}"
+    assert "max_header_bytes" in str(big)
+    assert after.content == b"GET /after"
 
 
 # == 4. TLS =========================================================================================
@@ -736,12 +776,19 @@ async def test_https_proxy_from_the_environment_tunnels(
 @pytest.mark.anyio
 async def test_one_worker_thread_resolves_host_names(start_server: Callable[..., RawServer]) -> None:
     server = start_server(app)
+
+    def workers() -> set[int | None]:
+        return {t.ident for t in threading.enumerate() if t.name.startswith("kclient-cio")}
+
+    before = workers()  # other engines' workers may still be winding down
     async with cio(thread_count=1) as client:
+        assert client.engine.config.thread_count == 1
+        assert not workers() - before, "CIO started a worker thread before it needed one"
         with anyio.fail_after(HANG_GUARD):
             response = await client.get(f"http://localhost:{server.port}/named")
-        workers = [t.name for t in threading.enumerate() if t.name.startswith("kclient-cio")]
+        started = workers() - before
     assert response.content == b"GET /named"
-    assert workers, "the host name was not resolved on CIO's worker thread"
+    assert len(started) == 1, "the host name was not resolved on one CIO worker thread"
 
 
 def test_thread_count_zero_is_refused() -> None:
@@ -861,3 +908,20 @@ async def test_response_head_limits(
             assert quiet(await settled(client))
             response = await client.get(server.url + "/after")
     assert response.content == b"GET /after"
+
+
+@pytest.mark.anyio
+async def test_socket_timeout_applies_while_a_streamed_upload_is_blocked(stages: Stages) -> None:
+    """A server that stops reading: the upload blocks, and endpoint.socket_timeout ends it."""
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            yield MIB
+
+    async with cio(**{"endpoint.socket_timeout": 0.3}) as client:
+        with anyio.fail_after(HANG_GUARD), pytest.raises(SocketTimeout) as caught:
+            await client.post(stages.stuck.url + "/stream", content=endless())
+        assert "socket_timeout" in str(caught.value)
+        assert quiet(await settled(client))
+        response = await client.get(stages.fault.url + "/ok")  # the client goes on
+        assert response.content == b"ok"

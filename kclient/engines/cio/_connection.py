@@ -307,8 +307,21 @@ class Connection(asyncio.BufferedProtocol):
                 )
             )
         head = self._current
+        counted = head.header_bytes if head is not None else 0
+        # data_received counts a read against the answer at the head of the queue, up to the first blank line
+        # in it: not this block alone when an interim 1xx answer came first in the read (its blank line ended
+        # the check), or when the answer before it in a pipeline took the read (count 0). Measure the block.
+        if (counted == 0 or counted > limits.max_header_bytes) and sum(
+            len(name) + len(value) + 4 for name, value in raw
+        ) > limits.max_header_bytes:
+            raise _Abort(
+                ProtocolError(
+                    f"{self._origin()} sent a header block larger than limits.max_header_bytes "
+                    f"({limits.max_header_bytes} bytes)."
+                )
+            )
         # No line can be longer than the whole block: check lines only for a long block.
-        if (head is None or head.header_bytes > limits.max_line_bytes) and any(
+        if (counted == 0 or counted > limits.max_line_bytes) and any(
             len(name) + len(value) > limits.max_line_bytes for name, value in raw
         ):
             raise _Abort(
@@ -390,7 +403,9 @@ class Connection(asyncio.BufferedProtocol):
         exchange.sent = True
         return exchange
 
-    async def send_streaming(self, method: str, head: bytes, body: Any, what: str) -> Exchange:
+    async def send_streaming(
+        self, method: str, head: bytes, body: Any, what: str, socket_timeout: float | None = None
+    ) -> Exchange:
         """Write a request head, then its async-iterable body with chunked framing."""
         exchange = Exchange(self, method)
         self.exclusive = True
@@ -405,7 +420,7 @@ class Connection(asyncio.BufferedProtocol):
                 if chunk:
                     transport.write(b"%x\r\n%b\r\n" % (len(chunk), bytes(chunk)))
                     if self._writing_paused:
-                        await self.drain(what)
+                        await self.drain(what, socket_timeout)
             else:
                 if not self.closed:
                     transport.write(b"0\r\n\r\n")
@@ -413,7 +428,7 @@ class Connection(asyncio.BufferedProtocol):
             self.abort()  # the request was left half-written: the connection cannot carry another one
             raise
         except Exception as exc:
-            self.close()
+            self.abort()  # half-written: drop it (a graceful close could wait on a server that stopped reading)
             raise WriteError(f"Reading the body of {what} failed: {exc!r}; the request was not completed.") from exc
         except BaseException:
             self.abort()  # cancelled while sending the body: as above (else it stays busy, its slot lost)
@@ -425,13 +440,30 @@ class Connection(asyncio.BufferedProtocol):
             self._on_idle(self)
         return exchange
 
-    async def drain(self, what: str) -> None:
+    async def drain(self, what: str, socket_timeout: float | None = None) -> None:
+        """Wait until the socket takes more data; ``SocketTimeout`` when it takes none for too long."""
         if not self._writing_paused:
             return
         if self.closed:
             raise WriteError(f"The connection closed while sending {what}.")
         waiter = self._drain_waiter = self.loop.create_future()
-        await waiter
+        if socket_timeout is None:
+            await waiter
+            return
+        handle = self.loop.call_later(socket_timeout, self._drain_timed_out, waiter, what, socket_timeout)
+        try:
+            await waiter
+        finally:
+            handle.cancel()
+
+    def _drain_timed_out(self, waiter: asyncio.Future[None], what: str, timeout: float) -> None:
+        if not waiter.done():
+            waiter.set_exception(
+                SocketTimeout(
+                    f"{self._origin()} took no data for {timeout} s while {what} was being sent "
+                    "(endpoint.socket_timeout)."
+                )
+            )
 
     def _wake_drain(self, exc: Exception | None) -> None:
         waiter, self._drain_waiter = self._drain_waiter, None

@@ -111,7 +111,9 @@ class CIO(Engine):
                     if len(body) >= 65536:
                         connection.transport.write(body)  # type: ignore[union-attr]
                 else:
-                    exchange = await connection.send_streaming(request.method, head, body, _describe(request))
+                    exchange = await connection.send_streaming(
+                        request.method, head, body, _describe(request), socket_timeout
+                    )
                 await exchange.wait_headers(socket_timeout)
             except Unanswered as exc:
                 if attempt == 1 and request.method in _IDEMPOTENT and isinstance(body, bytes):
