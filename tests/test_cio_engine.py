@@ -22,6 +22,7 @@ import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -38,6 +39,7 @@ from kclient import (
     HttpClient,
     ProtocolError,
     ProxyBuilder,
+    ProxyError,
     ReadError,
     Response,
     SocketTimeout,
@@ -244,19 +246,20 @@ def tls_origin(pki: Pki) -> Iterator[FaultServer]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def tinyproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tinyproxy]:
-    """tinyproxy on 127.0.0.1 (it adds a Via header), logging every request."""
+@contextlib.contextmanager
+def running_tinyproxy(folder: Path, extra: str = "") -> Iterator[Tinyproxy]:
+    """tinyproxy on 127.0.0.1 (it adds a Via header), logging every request; ``extra`` adds config lines."""
     binary = shutil.which("tinyproxy")
     if binary is None:
         pytest.fail(
             "tinyproxy is not installed, and the proxy tests need it: run scripts/install-system-deps.sh "
             "(it installs the Debian package tinyproxy), then run the tests again."
         )
-    folder = tmp_path_factory.mktemp("cio-tinyproxy")
     port = free_port()
     conf = folder / "tinyproxy.conf"
-    conf.write_text(f"Port {port}\nListen 127.0.0.1\nAllow 127.0.0.1\nMaxClients 100\nTimeout 30\nLogLevel Info\n")
+    conf.write_text(
+        f"Port {port}\nListen 127.0.0.1\nAllow 127.0.0.1\nMaxClients 100\nTimeout 30\nLogLevel Info\n{extra}"
+    )
     log_path = folder / "tinyproxy.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen([binary, "-d", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
@@ -273,6 +276,23 @@ def tinyproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tinyproxy]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def tinyproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tinyproxy]:
+    with running_tinyproxy(tmp_path_factory.mktemp("cio-tinyproxy")) as proxy:
+        yield proxy
+
+
+PROXY_USER, PROXY_PASSWORD = "cio-user", "cio-S3cret-pw"
+
+
+@pytest.fixture(scope="module")
+def tinyproxy_with_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tinyproxy]:
+    """tinyproxy that asks for Basic proxy credentials."""
+    folder = tmp_path_factory.mktemp("cio-tinyproxy-auth")
+    with running_tinyproxy(folder, f"BasicAuth {PROXY_USER} {PROXY_PASSWORD}\n") as proxy:
+        yield proxy
 
 
 # == 1. the pool under cancellation =================================================================
@@ -925,3 +945,25 @@ async def test_socket_timeout_applies_while_a_streamed_upload_is_blocked(stages:
         assert quiet(await settled(client))
         response = await client.get(stages.fault.url + "/ok")  # the client goes on
         assert response.content == b"ok"
+
+
+@pytest.mark.anyio
+async def test_proxy_credentials_plain_and_through_connect(
+    tinyproxy_with_auth: Tinyproxy, httpbin: Any, tls_origin: FaultServer, pki: Pki
+) -> None:
+    """Credentials in the proxy URL authenticate absolute-form requests and CONNECT tunnels, and never show."""
+    with_credentials = tinyproxy_with_auth.url.replace("http://", f"http://{PROXY_USER}:{PROXY_PASSWORD}@")
+    async with cio(proxy=ProxyBuilder.http(with_credentials), https={"ca_file": pki.ca_file}) as client:
+        with anyio.fail_after(HANG_GUARD):
+            plain = await client.get(httpbin.url + "/headers", params={"show_env": "1"})
+            tunnelled = await client.get(tls_origin.url + "/ok")
+        assert plain.status == 200
+        assert "tinyproxy" in plain.json()["headers"].get("Via", "")
+        assert tunnelled.content == b"ok"
+        assert PROXY_PASSWORD not in repr(client) + repr(client.engine)
+    wrong = tinyproxy_with_auth.url.replace("http://", f"http://{PROXY_USER}:wrong-pw@")
+    async with cio(proxy=ProxyBuilder.http(wrong), https={"ca_file": pki.ca_file}) as client:
+        with anyio.fail_after(HANG_GUARD), pytest.raises(ProxyError) as refused:
+            await client.get(tls_origin.url + "/ok")
+        assert "wrong-pw" not in str(refused.value)
+        assert "refused CONNECT" in str(refused.value)
