@@ -139,7 +139,10 @@ class HttpClient:
         ok = False
         try:
             with scope:
-                response = await self._send_within_deadline(request)
+                if request.timeouts.request is None:
+                    response = await self._send_and_read(request)
+                else:
+                    response = await self._send_within_deadline(request)
             if scope.cancelled_caught:
                 raise self._cancelled(request)
             ok = True
@@ -230,7 +233,8 @@ class HttpClient:
         started = time.perf_counter()
         response = await self._engine.send(request)
         try:
-            await response.aread()
+            if not response.is_closed:  # an engine may hand over a body already read
+                await response.aread()
             if self.expect_success:
                 response.raise_for_status()
         finally:

@@ -128,9 +128,13 @@ class Exchange:
 
     # -- used by the reader -------------------------------------------------------------------
     async def wait_headers(self, socket_timeout: float | None) -> None:
-        if not self.headers_future.done():
-            await self.connection.wait(self.headers_future, socket_timeout, self)
-        self.headers_future.result()
+        future = self.headers_future
+        if not future.done():
+            if socket_timeout is None:
+                await future
+            else:
+                await self.connection.wait(future, socket_timeout, self)
+        future.result()
 
     async def next_chunk(self, socket_timeout: float | None) -> bytes:
         """The next piece of the body, or ``b""`` at its end."""
