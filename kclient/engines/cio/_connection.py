@@ -34,6 +34,8 @@ RouteKey = tuple[str, str, int, Any]
 
 def header_value(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     """The first value of header ``name`` (lower-case bytes) in a raw header list, decoded."""
+    if name not in b"\n".join([key for key, _ in headers]).lower():  # one pass in C, usually enough
+        return None
     size = len(name)
     for key, value in headers:
         if len(key) == size and key.lower() == name:
