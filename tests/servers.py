@@ -1,20 +1,31 @@
 """Real servers for tests and benchmarks, started on 127.0.0.1 and stopped by their owner.
 
-``Nginx`` serves a folder (static files, keep-alive, gzip) from a configuration written
-into a temporary folder. The benchmarks under ``bench/`` use it too.
+* ``Nginx`` serves a folder (static files, keep-alive, gzip) from a configuration written
+  into a temporary folder. The benchmarks under ``bench/`` use it too.
+* ``KeepAliveServer``: a threaded HTTP/1.1 keep-alive server that counts connections and requests;
+  ``SilentServer`` accepts connections and never answers.
+* ``running_tinyproxy``: tinyproxy (optionally with Basic proxy credentials), logging every request.
+
+This module imports nothing outside the standard library at import time, so the benchmarks
+can use it without pytest.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import NoReturn, Self
 
-__all__ = ["Nginx", "free_port", "wait_for_port"]
+__all__ = ["KeepAliveServer", "Nginx", "SilentServer", "Tinyproxy", "free_port", "running_tinyproxy", "wait_for_port"]
 
 NGINX_CONF = """
 {user}
@@ -75,9 +86,26 @@ def wait_for_port(port: int, *, timeout: float = 10.0, process: subprocess.Popen
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
+def system_binary(name: str) -> str | None:
+    """The executable ``name`` on PATH or in /usr/sbin or /usr/bin (root's PATH is not everyone's), else None."""
+    return shutil.which(name) or next(
+        (p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None
+    )
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Terminate ``process`` and reap it; kill it if it has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
+
+
 def nginx_binary() -> str:
     """The nginx executable; ``RuntimeError`` says how to install it when missing."""
-    found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+    found = system_binary("nginx")
     if found is None:
         raise RuntimeError("nginx is not installed: run scripts/install-system-deps.sh (or make test) first.")
     return found
@@ -128,12 +156,7 @@ class Nginx:
 
     def stop(self) -> None:
         if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(10)
+            stop_process(self._process)
             self._process = None
 
     def __enter__(self) -> Nginx:
@@ -143,3 +166,167 @@ class Nginx:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class _ThreadedListener:
+    """A listener on 127.0.0.1 whose thread accepts connections while the ``with`` block runs.
+
+    Subclasses take each connection in ``_accepted`` and let go of them in ``_release``.
+    """
+
+    def __init__(self, *, backlog: int | None = None) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=backlog)
+        self._listener.settimeout(0.05)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._stop = threading.Event()
+        self._acceptor = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._acceptor.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._acceptor.join(5)
+        self._release()
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self._accepted(conn)
+
+    def _accepted(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+
+class SilentServer(_ThreadedListener):
+    """Accepts connections on 127.0.0.1 (backlog 2048) and never reads nor answers; ``accepted`` holds them."""
+
+    def __init__(self) -> None:
+        super().__init__(backlog=2048)
+        self.accepted: list[socket.socket] = []
+
+    def _accepted(self, conn: socket.socket) -> None:
+        self.accepted.append(conn)
+
+    def _release(self) -> None:
+        for conn in self.accepted:
+            conn.close()
+
+
+class KeepAliveServer(_ThreadedListener):
+    """HTTP/1.1 keep-alive server on 127.0.0.1 that counts connections and requests.
+
+    Every request gets ``200 ok``, except paths starting with ``/hang``, which get no answer.
+    Each connection is served by a thread of its own; leaving the ``with`` block shuts them down.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connections = 0
+        self.requests = 0
+        self._lock = threading.Lock()
+        self._open: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
+
+    def _accepted(self, conn: socket.socket) -> None:
+        with self._lock:
+            self.connections += 1
+            self._open.append(conn)
+        thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _release(self) -> None:
+        with self._lock:
+            for conn in self._open:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+        for thread in self._threads:
+            thread.join(5)
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            buffer = b""
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                head, _, buffer = buffer.partition(b"\r\n\r\n")
+                lines = head.split(b"\r\n")
+                length = 0
+                for line in lines[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                while len(buffer) < length:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                buffer = buffer[length:]
+                with self._lock:
+                    self.requests += 1
+                if lines[0].split(b" ")[1].startswith(b"/hang"):
+                    continue  # never answered; the connection stays open until the client leaves
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")
+
+
+@dataclass(frozen=True)
+class Tinyproxy:
+    """A running tinyproxy: its URL (without credentials) and its log."""
+
+    url: str
+    log_path: Path
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _fail(message: str) -> NoReturn:
+    """Fail the test (not skip it): only tests start tinyproxy, so pytest is imported here, not at the top."""
+    import pytest
+
+    pytest.fail(message)
+
+
+@contextlib.contextmanager
+def running_tinyproxy(folder: Path, *, auth: tuple[str, str] | None = None, extra: str = "") -> Iterator[Tinyproxy]:
+    """tinyproxy on 127.0.0.1 (it adds a Via header, CONNECT to any port), logging every request.
+
+    Its configuration and log go into ``folder`` (one proxy per folder). ``auth=(user, password)``
+    makes it ask for Basic proxy credentials; ``extra`` adds configuration lines. A missing
+    tinyproxy, or one that does not start, fails the test.
+    """
+    binary = system_binary("tinyproxy")
+    if binary is None:
+        _fail(
+            "tinyproxy is not installed, and the proxy tests need it: run scripts/install-system-deps.sh "
+            "(it installs the Debian package tinyproxy), then run the tests again."
+        )
+    port = free_port()
+    lines = [f"Port {port}", "Listen 127.0.0.1", "Allow 127.0.0.1", "MaxClients 100", "Timeout 30", "LogLevel Info"]
+    if auth is not None:
+        lines.append(f"BasicAuth {auth[0]} {auth[1]}")
+    conf = folder / "tinyproxy.conf"
+    conf.write_text("\n".join(lines) + "\n" + extra)
+    log_path = folder / "tinyproxy.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([binary, "-d", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        try:
+            wait_for_port(port, process=process)
+        except RuntimeError as exc:
+            _fail(f"tinyproxy did not start: {exc}: {log_path.read_text(errors='replace')}")
+        yield Tinyproxy(f"http://127.0.0.1:{port}", log_path)
+    finally:
+        stop_process(process, timeout=5)

@@ -14,23 +14,20 @@ import asyncio
 import contextlib
 import logging
 import random
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 import trustme
 from engines.faults import FaultServer, _head, _read_request, _Request, _TrackedServer
-from engines.support import HANG_GUARD, Tinyproxy, pattern_bytes
-from servers import free_port, wait_for_port
+from engines.support import HANG_GUARD, pattern_bytes
+from servers import Tinyproxy, running_tinyproxy
 
 from kclient import (
     ClientCancelledError,
@@ -246,38 +243,6 @@ def tls_origin(pki: Pki) -> Iterator[FaultServer]:
         yield server
 
 
-@contextlib.contextmanager
-def running_tinyproxy(folder: Path, extra: str = "") -> Iterator[Tinyproxy]:
-    """tinyproxy on 127.0.0.1 (it adds a Via header), logging every request; ``extra`` adds config lines."""
-    binary = shutil.which("tinyproxy")
-    if binary is None:
-        pytest.fail(
-            "tinyproxy is not installed, and the proxy tests need it: run scripts/install-system-deps.sh "
-            "(it installs the Debian package tinyproxy), then run the tests again."
-        )
-    port = free_port()
-    conf = folder / "tinyproxy.conf"
-    conf.write_text(
-        f"Port {port}\nListen 127.0.0.1\nAllow 127.0.0.1\nMaxClients 100\nTimeout 30\nLogLevel Info\n{extra}"
-    )
-    log_path = folder / "tinyproxy.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([binary, "-d", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        try:
-            wait_for_port(port, process=process)
-        except RuntimeError as exc:
-            pytest.fail(f"tinyproxy did not start: {exc}: {log_path.read_text(errors='replace')}")
-        yield Tinyproxy(f"http://127.0.0.1:{port}", log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
 @pytest.fixture(scope="module")
 def tinyproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tinyproxy]:
     with running_tinyproxy(tmp_path_factory.mktemp("cio-tinyproxy")) as proxy:
@@ -291,7 +256,7 @@ PROXY_USER, PROXY_PASSWORD = "cio-user", "cio-S3cret-pw"
 def tinyproxy_with_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tinyproxy]:
     """tinyproxy that asks for Basic proxy credentials."""
     folder = tmp_path_factory.mktemp("cio-tinyproxy-auth")
-    with running_tinyproxy(folder, f"BasicAuth {PROXY_USER} {PROXY_PASSWORD}\n") as proxy:
+    with running_tinyproxy(folder, auth=(PROXY_USER, PROXY_PASSWORD)) as proxy:
         yield proxy
 
 

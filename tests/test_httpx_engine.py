@@ -5,13 +5,12 @@ Every server binds 127.0.0.1 on a port the OS picks and stops when its fixture e
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
-import shutil
 import socket
-import subprocess
+import tempfile
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from servers import SilentServer, running_tinyproxy
 from werkzeug.serving import make_server
 from yarl import URL
 
@@ -420,37 +420,6 @@ async def test_lent_engine_outlives_the_client(httpbin: Any) -> None:
 # -- cancelling a thousand requests -----------------------------------------------------------
 
 
-class SilentServer:
-    """Accepts connections on 127.0.0.1 and never answers; counts what it accepted."""
-
-    def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0), backlog=2048)
-        self._listener.settimeout(0.05)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self.accepted: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            self.accepted.append(conn)
-
-    def __enter__(self) -> SilentServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        for conn in self.accepted:
-            conn.close()
-        self._listener.close()
-
-
 @pytest.fixture
 def silent_server() -> Iterator[SilentServer]:
     with SilentServer() as server:
@@ -492,63 +461,16 @@ async def test_cancel_a_thousand_in_flight_requests(silent_server: SilentServer)
 # -- tinyproxy --------------------------------------------------------------------------------
 
 
-def tinyproxy_binary() -> str:
-    found = shutil.which("tinyproxy") or next(
-        (p for p in ("/usr/sbin/tinyproxy", "/usr/bin/tinyproxy") if Path(p).is_file()), None
-    )
-    if found is None:
-        pytest.fail(
-            "tinyproxy is not installed, and the proxy tests need it: run scripts/install-system-deps.sh "
-            "(it installs the Debian package tinyproxy), then run the tests again."
-        )
-    return found
-
-
-def free_port() -> int:
-    return closed_port()
-
-
 @pytest.fixture
 def tinyproxy(tmp_path: Path) -> Iterator[Callable[..., str]]:
     """``start(auth=None)`` runs tinyproxy on 127.0.0.1 and returns its URL (credentials excluded)."""
-    binary = tinyproxy_binary()
-    running: list[tuple[subprocess.Popen[bytes], Any]] = []
+    with contextlib.ExitStack() as running:
 
-    def start(auth: tuple[str, str] | None = None) -> str:
-        port = free_port()
-        conf = tmp_path / f"tinyproxy-{port}.conf"
-        lines = [f"Port {port}", "Listen 127.0.0.1", "Allow 127.0.0.1", "MaxClients 50", "Timeout 30", "LogLevel Info"]
-        if auth is not None:
-            lines.append(f"BasicAuth {auth[0]} {auth[1]}")
-        conf.write_text("\n".join(lines) + "\n")
-        log = (tmp_path / f"tinyproxy-{port}.log").open("wb")
-        proc = subprocess.Popen([binary, "-d", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-        running.append((proc, log))
-        deadline = time.monotonic() + 10
-        while True:
-            if proc.poll() is not None:
-                log.flush()
-                pytest.fail(f"tinyproxy exited with {proc.returncode}: {(tmp_path / log.name).read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"tinyproxy did not listen on port {port} within 10 s")
-                time.sleep(0.05)
-        return f"http://127.0.0.1:{port}"
+        def start(auth: tuple[str, str] | None = None) -> str:
+            folder = Path(tempfile.mkdtemp(prefix="tinyproxy-", dir=tmp_path))
+            return running.enter_context(running_tinyproxy(folder, auth=auth)).url
 
-    try:
         yield start
-    finally:
-        for proc, log in running:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-            log.close()
 
 
 async def test_http_proxy(tinyproxy: Callable[..., str], httpbin: Any) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import json
-import socket
 import sys
 import threading
 import warnings
@@ -15,81 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from servers import KeepAliveServer
 
 import kclient
 from kclient import ClientState, HttpClient, Httpx, Mock, respond
 
 #: Engine settings for every test: no proxy or certificate settings from the environment.
 NO_ENV = {"trust_env": False}
-
-
-class KeepAliveServer:
-    """HTTP/1.1 keep-alive server on 127.0.0.1 answering ``200 ok``; counts connections and requests."""
-
-    def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.05)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self.connections = 0
-        self.requests = 0
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._open: list[socket.socket] = []
-        self._threads: list[threading.Thread] = []
-        self._acceptor = threading.Thread(target=self._accept, daemon=True)
-
-    def __enter__(self) -> KeepAliveServer:
-        self._acceptor.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._acceptor.join(5)
-        with self._lock:
-            for conn in self._open:
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-        for thread in self._threads:
-            thread.join(5)
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            with self._lock:
-                self.connections += 1
-                self._open.append(conn)
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            buffer = b""
-            while True:
-                while b"\r\n\r\n" not in buffer:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    buffer += data
-                head, _, buffer = buffer.partition(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value)
-                while len(buffer) < length:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    buffer += data
-                buffer = buffer[length:]
-                with self._lock:
-                    self.requests += 1
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")
 
 
 @pytest.fixture

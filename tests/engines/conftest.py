@@ -16,17 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import socket
 import ssl
-import subprocess
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import Nginx
+from servers import Nginx, Tinyproxy, running_tinyproxy
 
 from kclient import Engine, HttpClient
 from kclient.engines import registry
@@ -36,7 +32,6 @@ from .support import (
     BLOCK,
     Site,
     StaticFile,
-    Tinyproxy,
     TlsOrigin,
     conformance_engines,
     engine_class,
@@ -243,48 +238,8 @@ def socks_proxy() -> Iterator[Socks5Server]:
 # -- tinyproxy --------------------------------------------------------------------------------
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def tinyproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tinyproxy]:
     """tinyproxy on 127.0.0.1 (Via header on, CONNECT to any port), logging every request."""
-    binary = shutil.which("tinyproxy")
-    if binary is None:
-        pytest.fail(
-            "tinyproxy is not installed, and the proxy tests need it: run scripts/install-system-deps.sh "
-            "(it installs the Debian package tinyproxy), then run the tests again."
-        )
-    folder = tmp_path_factory.mktemp("tinyproxy")
-    port = _closed_port()
-    conf = folder / "tinyproxy.conf"
-    conf.write_text(
-        "\n".join([f"Port {port}", "Listen 127.0.0.1", "Allow 127.0.0.1", "MaxClients 100", "Timeout 30"])
-        + "\nLogLevel Info\n"
-    )
-    log_path = folder / "tinyproxy.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([binary, "-d", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"tinyproxy exited with {proc.returncode}: {log_path.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"tinyproxy did not listen on port {port} within 10 s")
-                time.sleep(0.05)
-        yield Tinyproxy(f"http://127.0.0.1:{port}", log_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    with running_tinyproxy(tmp_path_factory.mktemp("tinyproxy")) as proxy:
+        yield proxy

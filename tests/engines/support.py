@@ -11,7 +11,6 @@ import os
 import random
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +24,6 @@ __all__ = [
     "ENGINES_VARIABLE",
     "Site",
     "StaticFile",
-    "Tinyproxy",
     "TlsOrigin",
     "assert_transport_error",
     "ca_file_setting",
@@ -217,14 +215,3 @@ class TlsOrigin:
 
     server: Any
     ca_file: str
-
-
-@dataclass(frozen=True)
-class Tinyproxy:
-    """A running tinyproxy: its URL and its log."""
-
-    url: str
-    log: Path
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")

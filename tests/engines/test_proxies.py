@@ -8,11 +8,12 @@ from typing import Any
 
 import anyio
 import pytest
+from servers import Tinyproxy
 
 from kclient import Engine, HttpClient, ProxyBuilder
 
 from .faults import Socks5Server
-from .support import HANG_GUARD, Site, Tinyproxy, TlsOrigin, ca_file_setting, require
+from .support import HANG_GUARD, Site, TlsOrigin, ca_file_setting, require
 
 pytestmark = pytest.mark.anyio
 
