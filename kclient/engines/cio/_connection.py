@@ -129,15 +129,6 @@ class Exchange:
             waiter.set_result(None)
 
     # -- used by the reader -------------------------------------------------------------------
-    async def wait_headers(self, socket_timeout: float | None) -> None:
-        future = self.headers_future
-        if not future.done():
-            if socket_timeout is None:
-                await future
-            else:
-                await self.connection.wait(future, socket_timeout, self)
-        future.result()
-
     async def next_chunk(self, socket_timeout: float | None) -> bytes:
         """The next piece of the body, or ``b""`` at its end."""
         while not self.chunks:

@@ -103,18 +103,22 @@ class CIO(Engine):
             socket_timeout = self.config.endpoint.socket_timeout
         pipelinable = self._pool_pipelining and isinstance(body, bytes) and request.method != "HEAD"
         for attempt in (1, 2):
-            connection = await self._pool.acquire(key, pipelinable=pipelinable)
+            connection = self._pool.take_idle(key) or await self._pool.acquire(key, pipelinable=pipelinable)
             exchange: Exchange | None = None
             try:
                 if isinstance(body, bytes):
-                    exchange = connection.send(request.method, head + body if len(body) < 65536 else head)
-                    if len(body) >= 65536:
-                        connection.transport.write(body)  # type: ignore[union-attr]
+                    exchange = _write(connection, request.method, head, body)
                 else:
                     exchange = await connection.send_streaming(
                         request.method, head, body, _describe(request), socket_timeout
                     )
-                await exchange.wait_headers(socket_timeout)
+                headers = exchange.headers_future
+                if not headers.done():  # the usual case, awaited here to save a coroutine per request
+                    if socket_timeout is None:
+                        await headers
+                    else:
+                        await connection.wait(headers, socket_timeout, exchange)
+                headers.result()
             except Unanswered as exc:
                 if attempt == 1 and request.method in _IDEMPOTENT and isinstance(body, bytes):
                     continue  # the keep-alive race: the server closed a reused connection; send again
@@ -405,6 +409,16 @@ class _Body:
 
     async def aclose(self) -> None:
         self._exchange.connection.abandon(self._exchange)
+
+
+def _write(connection: Connection, method: str, head: bytes, body: bytes) -> Exchange:
+    """Write a request whose body is in memory: with its head in one piece, unless it is large."""
+    if len(body) <= 1 << 20:
+        return connection.send(method, head + body)
+    exchange = connection.send(method, head)
+    assert connection.transport is not None
+    connection.transport.write(body)  # a large body is written as it is, not copied after the head
+    return exchange
 
 
 def _host_line(url: URL) -> str:

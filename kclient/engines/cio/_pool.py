@@ -58,6 +58,11 @@ class ConnectionPool:
         self._closed = False
 
     # -- acquiring ----------------------------------------------------------------------------
+    def take_idle(self, key: RouteKey) -> Connection | None:
+        """An idle connection to ``key`` at once, or ``None`` (then ``await acquire(...)``)."""
+        route = self._routes.get(key)
+        return self._take_idle(route) if route is not None else None
+
     async def acquire(self, key: RouteKey, *, pipelinable: bool) -> Connection:
         """A connection to ``key`` ready for one more request."""
         route = self._routes.get(key)
