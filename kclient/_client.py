@@ -134,6 +134,8 @@ class HttpClient:
         ``ClientCancelledError`` when ``cancel()`` interrupts it, ``TransportError`` subclasses
         for network failures and, with ``expect_success``, ``ResponseError`` subclasses.
         """
+        # The same stages as stream() below, written out flat: this is the measured hot path,
+        # and a shared generator-based context manager costs several microseconds a request.
         request = self._prepare(_build_request(method, url, options))
         scope = self._lifecycle.begin(lambda: _describe(request))
         ok = False
@@ -220,12 +222,9 @@ class HttpClient:
         return request
 
     async def _send_within_deadline(self, request: Request) -> Response:
-        limit = request.timeouts.request
-        if limit is None:
-            return await self._send_and_read(request)
         import anyio
 
-        with anyio.move_on_after(limit):
+        with anyio.move_on_after(request.timeouts.request or math.inf):
             return await self._send_and_read(request)
         raise self._timed_out(request)  # reached only when the deadline cancelled the exchange
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import codecs
 import io
-import time
-import types
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import (
     ClientRequestError,
@@ -107,9 +105,9 @@ class Response:
         "_closed",
         "_content",
         "_headers",
-        "_on_close",
+        "_iterators",
+        "_proxy",
         "_raw_headers",
-        "_started",
         "_stream",
         "elapsed",
         "http_version",
@@ -138,30 +136,36 @@ class Response:
         self.reason = reason if reason is not None else _phrase(status)
         self._headers = headers
         self._raw_headers = raw_headers
+        self._proxy: CIMultiDictProxy[str] | None = None
         self.url: URL = url if url is not None else request.url
         self.http_version = http_version
         self.request = request
-        #: Time from sending the request until the body was read (or the stream closed).
+        #: Seconds from sending the request until the body was read or the stream closed (set by the client).
         self.elapsed: float = 0.0
-        self._started = time.perf_counter()
         self._stream = stream
         self._content = content if stream is None else None
         self._closed = stream is None
-        self._on_close: list[Callable[[], Awaitable[None]]] = []
+        self._iterators: list[_BodyChunks] | None = None
 
     @property
     def headers(self) -> CIMultiDictProxy[str]:
         """The response headers: case-insensitive, several values per name allowed."""
-        headers = self._headers
-        md = _multidict()
-        if isinstance(headers, md.CIMultiDictProxy):
-            return cast("CIMultiDictProxy[str]", headers)
-        if self._raw_headers is not None:
-            headers = md.CIMultiDict([(n.decode("latin-1"), v.decode("latin-1")) for n, v in self._raw_headers])
-            self._raw_headers = None
-        proxy: CIMultiDictProxy[str] = md.CIMultiDictProxy(md.CIMultiDict(headers or {}))
-        self._headers = proxy
+        proxy = self._proxy
+        if proxy is None:
+            proxy = self._proxy = self._build_headers()
         return proxy
+
+    def _build_headers(self) -> CIMultiDictProxy[str]:
+        import multidict  # on first access only: engines may hand over raw bytes nobody reads
+
+        headers = self._headers
+        self._headers = None
+        if isinstance(headers, multidict.CIMultiDictProxy):
+            return headers
+        if self._raw_headers is not None:
+            headers = multidict.CIMultiDict([(n.decode("latin-1"), v.decode("latin-1")) for n, v in self._raw_headers])
+            self._raw_headers = None
+        return multidict.CIMultiDictProxy(multidict.CIMultiDict(headers or {}))
 
     # -- body -------------------------------------------------------------------------------
     @property
@@ -186,7 +190,9 @@ class Response:
         if self._stream is None or self._closed:
             raise ResponseNotReadError("The stream of this response is closed and its body was not kept.")
         chunks = _BodyChunks(self, self._stream.__aiter__(), None)
-        self._on_close.append(chunks.close_source)
+        if self._iterators is None:
+            self._iterators = []
+        self._iterators.append(chunks)
         return chunks
 
     async def aread(self) -> bytes:
@@ -227,14 +233,13 @@ class Response:
         if self._closed:
             return
         self._closed = True
-        self.elapsed = time.perf_counter() - self._started
         import anyio
 
         # Shielded: a cancelled reader must still hand its connection back.
         with anyio.CancelScope(shield=True):
             try:
-                for close_source in self._on_close:
-                    await close_source()
+                for chunks in self._iterators or ():
+                    await chunks.close_source()
             finally:
                 if self._stream is not None:
                     await self._stream.aclose()
@@ -343,12 +348,6 @@ class _BodyChunks:
         closer = getattr(source, "aclose", None)
         if closer is not None:
             await closer()
-
-
-def _multidict() -> types.ModuleType:
-    import multidict  # a plain import: cheaper per call than ``from multidict import ...``
-
-    return multidict
 
 
 #: Bodies at least this large (with a known length) are read into one presized buffer.

@@ -29,6 +29,7 @@ from engines.faults import FaultServer, _head, _read_request, _Request, _Tracked
 from engines.support import HANG_GUARD, pattern_bytes
 from servers import Tinyproxy, running_tinyproxy
 
+import kclient
 from kclient import (
     ClientCancelledError,
     ConfigError,
@@ -932,3 +933,14 @@ async def test_proxy_credentials_plain_and_through_connect(
             await client.get(tls_origin.url + "/ok")
         assert "wrong-pw" not in str(refused.value)
         assert "refused CONNECT" in str(refused.value)
+
+
+@pytest.mark.anyio
+async def test_a_requests_connect_timeout_wins_over_the_endpoints(stages: Stages) -> None:
+    """Timeouts(connect=...) on a request (or from HttpTimeout) bounds CIO's connect, not only the endpoint's."""
+    async with cio(**{"endpoint.connect_timeout": 30}) as client:
+        with anyio.fail_after(HANG_GUARD), pytest.raises(kclient.ConnectTimeout) as caught:
+            # The TLS handshake with the silent server never completes: the connect phase hangs.
+            await client.get(f"https://127.0.0.1:{stages.silent.port}/", timeout=kclient.Timeouts(connect=0.2))
+        assert "0.2 s" in str(caught.value)
+        assert quiet(await settled(client))

@@ -129,24 +129,19 @@ class Mock(Engine):
         # Mock(handler, ...) as well as the engine contract's Mock(config, **settings).
         config = handlers[0] if handlers and isinstance(handlers[0], (EngineConfig, Mapping)) else None
         functions = handlers[1:] if config is not None else handlers
-        if functions:
-            if "handlers" in settings:
-                earlier = settings["handlers"]
-            elif isinstance(config, MockConfig):
-                earlier = config.handlers
-            elif isinstance(config, Mapping):
-                earlier = config.get("handlers", ())
-            else:
-                earlier = ()
-            settings["handlers"] = (*_handlers(earlier), *functions)
         super().__init__(config, **settings)
+        if functions:  # after the configured handlers
+            self._add_handlers(functions)
         self.request_history: list[Request] = []
         self.response_history: list[Response] = []
         self._answered = 0
 
     def add_handler(self, handler: MockHandler) -> None:
         """Append a handler after the configured ones."""
-        config = type(self).make_config(self.config, handlers=(*self.config.handlers, handler))
+        self._add_handlers((handler,))
+
+    def _add_handlers(self, handlers: tuple[Any, ...]) -> None:
+        config = type(self).make_config(self.config, handlers=(*self.config.handlers, *handlers))
         assert isinstance(config, MockConfig)
         self.config = config
 

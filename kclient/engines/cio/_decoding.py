@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Protocol
 
 from ..._errors import DecodingError
@@ -40,37 +41,20 @@ class _Zlib:
         return self._obj.flush()
 
 
-class _Brotli:
-    __slots__ = ("_obj",)
+class _Streaming:
+    """A decoder from an optional library's streaming decompressor (brotli, zstandard)."""
 
-    def __init__(self) -> None:
-        import brotli
+    __slots__ = ("_decompress", "_name")
 
-        self._obj = brotli.Decompressor()
-
-    def decode(self, data: bytes) -> bytes:
-        try:
-            return bytes(self._obj.process(data))
-        except Exception as exc:
-            raise DecodingError(f"The response body is not valid brotli data: {exc}") from exc
-
-    def flush(self) -> bytes:
-        return b""
-
-
-class _Zstd:
-    __slots__ = ("_obj",)
-
-    def __init__(self) -> None:
-        import zstandard
-
-        self._obj = zstandard.ZstdDecompressor().decompressobj()
+    def __init__(self, decompress: Callable[[bytes], bytes], name: str) -> None:
+        self._decompress = decompress
+        self._name = name
 
     def decode(self, data: bytes) -> bytes:
         try:
-            return bytes(self._obj.decompress(data))
+            return bytes(self._decompress(data))
         except Exception as exc:
-            raise DecodingError(f"The response body is not valid zstd data: {exc}") from exc
+            raise DecodingError(f"The response body is not valid {self._name} data: {exc}") from exc
 
     def flush(self) -> bytes:
         return b""
@@ -101,7 +85,11 @@ def decoder_for(content_encoding: str | None) -> Decoder | None:
     if coding == "deflate":
         return _Zlib(zlib.MAX_WBITS, raw_fallback=True)
     if coding == "br" and _available("brotli"):
-        return _Brotli()
+        import brotli
+
+        return _Streaming(brotli.Decompressor().process, "brotli")
     if coding == "zstd" and _available("zstandard"):
-        return _Zstd()
+        import zstandard
+
+        return _Streaming(zstandard.ZstdDecompressor().decompressobj().decompress, "zstd")
     return None

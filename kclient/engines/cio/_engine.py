@@ -67,13 +67,7 @@ class CIO(Engine):
     def __init__(self, config: CIOConfig | dict[str, Any] | None = None, /, **settings: Any) -> None:
         super().__init__(config, **settings)
         cfg = self.config
-        self._pool = ConnectionPool(
-            max_connections=cfg.max_connections,
-            max_per_route=cfg.endpoint.max_connections_per_route,
-            keep_alive_time=cfg.endpoint.keep_alive_time,
-            pipeline_max_size=cfg.endpoint.pipeline_max_size if cfg.pipelining else None,
-            connect=self._connect,
-        )
+        self._pool = self._new_pool()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._ssl_context: ssl.SSLContext | None = None
@@ -98,12 +92,12 @@ class CIO(Engine):
         key, target, proxy_auth = self._route(request.url)
         head = self._serialize(request, target, proxy_auth)
         body = request.content
-        socket_timeout = request.timeouts.socket
-        if socket_timeout is None:
-            socket_timeout = self.config.endpoint.socket_timeout
-        pipelinable = self._pool_pipelining and isinstance(body, bytes) and request.method != "HEAD"
+        socket_timeout, connect_timeout = self._timeouts(request)
+        pipelinable = self.config.pipelining and isinstance(body, bytes) and request.method != "HEAD"
         for attempt in (1, 2):
-            connection = self._pool.take_idle(key) or await self._pool.acquire(key, pipelinable=pipelinable)
+            connection = self._pool.take_idle(key) or await self._pool.acquire(
+                key, pipelinable=pipelinable, connect_timeout=connect_timeout
+            )
             exchange: Exchange | None = None
             try:
                 if isinstance(body, bytes):
@@ -135,9 +129,14 @@ class CIO(Engine):
             return self._response(request, exchange, socket_timeout)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    @property
-    def _pool_pipelining(self) -> bool:
-        return self.config.pipelining
+    def _timeouts(self, request: Request) -> tuple[float | None, float | None]:
+        """Socket and connect timeouts: the request's, else the endpoint's (for direct ``send`` calls;
+        the client has already merged ``default_timeouts()`` into the request)."""
+        timeouts, endpoint = request.timeouts, self.config.endpoint
+        return (
+            endpoint.socket_timeout if timeouts.socket is None else timeouts.socket,
+            endpoint.connect_timeout if timeouts.connect is None else timeouts.connect,
+        )
 
     def _response(self, request: Request, exchange: Exchange, socket_timeout: float | None) -> Response:
         raw = exchange.headers
@@ -227,17 +226,18 @@ class CIO(Engine):
             lines.append(f"Accept-Encoding: {self._accept_encoding}")
 
     # -- connecting ---------------------------------------------------------------------------
-    async def _connect(self, key: RouteKey) -> Connection:
-        cfg = self.config.endpoint
+    async def _connect(self, key: RouteKey, timeout: float | None) -> Connection:
+        """Open a connection to ``key``: ``endpoint.connect_attempts`` tries of ``timeout`` seconds each."""
         last: KClientError | None = None
-        for _ in range(cfg.connect_attempts):
+        for _ in range(self.config.endpoint.connect_attempts):
             try:
-                if cfg.connect_timeout is None:
+                if timeout is None:
                     return await self._open_connection(key)
-                return await asyncio.wait_for(self._open_connection(key), cfg.connect_timeout)
+                return await asyncio.wait_for(self._open_connection(key), timeout)
             except TimeoutError as exc:
                 last = ConnectTimeout(
-                    f"Connecting to {_origin(key)} took longer than {cfg.connect_timeout} s (endpoint.connect_timeout)."
+                    f"Connecting to {_origin(key)} took longer than the connect timeout of {timeout} s "
+                    "(endpoint.connect_timeout, or a request's Timeouts(connect=...))."
                 )
                 last.__cause__ = exc
             except (ProxyError, TLSError):
@@ -355,14 +355,18 @@ class CIO(Engine):
                     "This CIO engine's connections belong to another running event loop; use one engine per event loop."
                 )
             self._pool.close()
-            self._pool = ConnectionPool(
-                max_connections=self.config.max_connections,
-                max_per_route=self.config.endpoint.max_connections_per_route,
-                keep_alive_time=self.config.endpoint.keep_alive_time,
-                pipeline_max_size=self.config.endpoint.pipeline_max_size if self.config.pipelining else None,
-                connect=self._connect,
-            )
+            self._pool = self._new_pool()
             self._loop = loop
+
+    def _new_pool(self) -> ConnectionPool:
+        cfg = self.config
+        return ConnectionPool(
+            max_connections=cfg.max_connections,
+            max_per_route=cfg.endpoint.max_connections_per_route,
+            keep_alive_time=cfg.endpoint.keep_alive_time,
+            pipeline_max_size=cfg.endpoint.pipeline_max_size if cfg.pipelining else None,
+            connect=self._connect,
+        )
 
     async def aclose(self) -> None:
         self._closed = True

@@ -44,7 +44,7 @@ class ConnectionPool:
         max_per_route: int,
         keep_alive_time: float,
         pipeline_max_size: int | None,
-        connect: Callable[[RouteKey], Awaitable[Connection]],
+        connect: Callable[[RouteKey, float | None], Awaitable[Connection]],
     ) -> None:
         self._max_connections = max_connections
         self._max_per_route = max_per_route
@@ -63,8 +63,8 @@ class ConnectionPool:
         route = self._routes.get(key)
         return self._take_idle(route) if route is not None else None
 
-    async def acquire(self, key: RouteKey, *, pipelinable: bool) -> Connection:
-        """A connection to ``key`` ready for one more request."""
+    async def acquire(self, key: RouteKey, *, pipelinable: bool, connect_timeout: float | None) -> Connection:
+        """A connection to ``key`` ready for one more request (a new one gets ``connect_timeout``)."""
         route = self._routes.get(key)
         if route is None:
             route = self._routes[key] = _Route(key)
@@ -76,9 +76,9 @@ class ConnectionPool:
                 if candidate.reused and candidate.can_pipeline(self._pipeline_max_size):
                     return candidate
         if self._has_room(route):
-            return await self._open(route)
+            return await self._open(route, connect_timeout)
         grant = await self._wait(route)
-        return grant if grant is not None else await self._open(route, reserved=True)
+        return grant if grant is not None else await self._open(route, connect_timeout, reserved=True)
 
     def _take_idle(self, route: _Route) -> Connection | None:
         idle = route.idle
@@ -93,11 +93,11 @@ class ConnectionPool:
         in_route = len(route.connections) + self._reserved.get(route.key, 0)
         return in_route < self._max_per_route and self._total < self._max_connections
 
-    async def _open(self, route: _Route, *, reserved: bool = False) -> Connection:
+    async def _open(self, route: _Route, timeout: float | None, *, reserved: bool = False) -> Connection:
         if not reserved:
             self._reserve(route.key)
         try:
-            connection = await self._connect(route.key)
+            connection = await self._connect(route.key, timeout)
         except BaseException:
             self._unreserve(route.key)
             self._total -= 1
