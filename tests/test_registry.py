@@ -50,7 +50,9 @@ def test_default_client_picks_the_first_available_engine_alphabetically_never_mo
     assert expected.name.casefold() == min(
         info.name.casefold() for info in registry if info.available and info.name != "Mock"
     )
-    assert registry.default() is expected is kclient.CIO  # CIO sorts before Httpx
+    assert registry.default() is expected
+    # Aiohttp sorts first when its extra is installed; otherwise CIO (before Httpx and Urllib3).
+    assert expected.name in ("Aiohttp", "CIO")
     with HttpClient() as client:
         assert type(client.engine) is expected
         assert client.owns_engine
@@ -264,7 +266,7 @@ def test_third_party_engine_is_discovered_from_a_real_distribution(tmp_path: Pat
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "discovered Aardvark, CIO, Httpx, Mock, Zebra"
+    assert result.stdout.strip() == "discovered Aardvark, Aiohttp, CIO, Httpx, Mock, Urllib3, Zebra"
 
 
 def test_third_party_engine_is_not_seen_without_its_distribution() -> None:

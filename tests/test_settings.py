@@ -98,7 +98,8 @@ def test_misspelt_setting_fails_the_same_way_in_every_entry_point() -> None:
         ("maxConnections", "max_connections"),
         ("max_keepalive_conections", "max_keepalive_connections"),
         ("keepalive_expirey", "keepalive_expiry"),
-        ("verfy", "verify"),
+        ("verfy", "https.verify"),
+        ("ca_fle", "https.ca_file"),
         ("trustEnv", "trust_env"),
         ("treadCount", "thread_count"),
     ],
@@ -122,7 +123,11 @@ def test_httpx_settings_listing_names_every_setting() -> None:
     with pytest.raises(ConfigError) as info:
         Httpx(max_conections=3)
     for name in (
-        "ca_file",
+        "http2",
+        "https.ca_file",
+        "https.cert_file",
+        "https.key_file",
+        "https.verify",
         "keepalive_expiry",
         "max_connections",
         "max_keepalive_connections",
@@ -130,7 +135,6 @@ def test_httpx_settings_listing_names_every_setting() -> None:
         "proxy",
         "thread_count",
         "trust_env",
-        "verify",
     ):
         assert name in str(info.value)
 
@@ -148,8 +152,9 @@ def test_httpx_settings_listing_names_every_setting() -> None:
         ("Httpx", {"max_connections": 2.5}, ["max_connections", "an integer", "at least 1"]),
         ("Httpx", {"max_connections": "10"}, ["max_connections", "an integer", "at least 1"]),
         ("Httpx", {"keepalive_expiry": "5"}, ["keepalive_expiry", "a number", "at least 0.0"]),
-        ("Httpx", {"verify": "no"}, ["verify", "True or False"]),
-        ("Httpx", {"ca_file": 5}, ["ca_file", "a string"]),
+        ("Httpx", {"https.verify": "no"}, ["https.verify", "True or False"]),
+        ("Httpx", {"https": {"ca_file": 5}}, ["https.ca_file", "a string"]),
+        ("Httpx", {"http2": "yes"}, ["http2", "True or False"]),
     ],
 )
 def test_wrong_types_say_what_is_allowed(engine: Any, settings: dict[str, Any], expected: list[str]) -> None:
@@ -192,7 +197,7 @@ def test_valid_settings_take_effect_and_are_typed() -> None:
     assert config.keepalive_expiry == 2.0
     assert isinstance(config.keepalive_expiry, float)
     assert config.max_keepalive_connections is None
-    assert config.verify is True  # untouched settings keep their defaults
+    assert config.https.verify is True  # untouched settings keep their defaults
     assert "max_connections=3" in repr(client.engine)
 
 
@@ -326,9 +331,12 @@ def test_describe_settings_lists_every_setting_with_docs_and_ranges() -> None:
         "max_connections",
         "max_keepalive_connections",
         "keepalive_expiry",
-        "verify",
-        "ca_file",
+        "http2",
         "trust_env",
+        "https.verify",
+        "https.ca_file",
+        "https.cert_file",
+        "https.key_file",
     ]
     assert all(isinstance(info, SettingInfo) for info in infos.values())
     assert all(info.doc for info in infos.values())
@@ -339,7 +347,8 @@ def test_describe_settings_lists_every_setting_with_docs_and_ranges() -> None:
     assert infos["max_connections"].default == 100
     assert infos["pipelining"].range_text == ""
     assert infos["pipelining"].type is bool
-    assert infos["verify"].default is True
+    assert infos["https.verify"].default is True
+    assert infos["http2"].default is False
 
 
 def test_describe_settings_of_mock_and_nested_blocks() -> None:
@@ -455,16 +464,20 @@ def test_proxy_credentials_are_masked_in_reprs() -> None:
     assert client.engine.config.proxy.url.password == SECRET
 
 
-def test_socks_proxy_on_httpx_is_unsupported_and_keeps_the_password_secret() -> None:
+def test_socks_proxy_on_an_engine_without_socks_is_refused_and_keeps_the_password_secret() -> None:
     socks = ProxyBuilder.socks("127.0.0.1", 1080, username="user", password=SECRET)
     with pytest.raises(UnsupportedSettingError) as info:
-        HttpClient("Httpx", engine={"proxy": socks})
+        HttpClient("CIO", engine={"proxy": socks})
     assert "SOCKS" in str(info.value)
+    assert "Httpx" in str(info.value)  # names an engine that supports it
     assert SECRET not in str(info.value)
 
     with pytest.raises(UnsupportedSettingError) as info:
-        HttpClient("Httpx", engine={"proxy": f"socks5://user:{SECRET}@127.0.0.1:1080"})
+        HttpClient("CIO", engine={"proxy": f"socks5://user:{SECRET}@127.0.0.1:1080"})
     assert SECRET not in str(info.value)
+
+    engine = HttpClient("Httpx", engine={"proxy": socks}).engine  # Httpx takes it (the socks extra)
+    assert SECRET not in repr(engine)
 
 
 @pytest.mark.parametrize(
@@ -480,7 +493,7 @@ def test_socks_proxy_on_httpx_is_unsupported_and_keeps_the_password_secret() -> 
         lambda: HttpClient("Httpx", engine={"proxy": f"http://user:{SECRET}@127.0.0.1:99999"}),
         lambda: HttpClient("Httpx", engine={"proxy": f"socks5://user:{SECRET}@127.0.0.1:99999"}),
         lambda: HttpClient("Httpx", engine={"proxy": f"ftp://user:{SECRET}@127.0.0.1:21"}),
-        lambda: HttpClient("Httpx", engine={"proxy": f"socks5://user:{SECRET}@127.0.0.1:1080"}),
+        lambda: HttpClient("CIO", engine={"proxy": f"socks5://user:{SECRET}@127.0.0.1:1080"}),
         lambda: HttpClient(Mock, engine={"proxy": f"http://user:{SECRET}@127.0.0.1:3128"}),
         lambda: HttpClient(Mock(), engine={"proxy": f"http://user:{SECRET}@127.0.0.1:3128"}),
     ],
@@ -495,7 +508,7 @@ def test_socks_proxy_on_httpx_is_unsupported_and_keeps_the_password_secret() -> 
         "setting-port",
         "setting-socks-port",
         "setting-ftp",
-        "setting-socks-on-httpx",
+        "setting-socks-on-cio",
         "setting-http-on-mock",
         "setting-lent",
     ],

@@ -1,12 +1,20 @@
 """The Httpx engine: requests run on ``httpx.AsyncClient`` (asyncio or trio).
 
 httpx's exceptions are translated in one place, :func:`map_exceptions`, into kclient's
-tree, with the original kept as ``__cause__``. Redirects, cookies and retries are the
-client's plugins, not httpx's, so they behave the same on every engine.
+tree, with the original kept as ``__cause__``; a failed TLS handshake becomes a
+``TLSError`` naming the host. Redirects, cookies and retries are the client's plugins,
+not httpx's, so they behave the same on every engine. HTTP/2 (``http2=True``) needs the
+``http2`` extra (h2) and SOCKS proxies the ``socks`` extra (socksio); both are checked
+when the engine is created.
+
+httpcore does not send a request again when the server closed a reused keep-alive
+connection before answering ("Server disconnected without sending a response"): this
+engine does, once, for idempotent requests whose body is plain bytes.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -18,6 +26,7 @@ from multidict import CIMultiDict
 
 from .._engine import Capabilities, Engine, EngineConfig
 from .._errors import (
+    ConfigError,
     ConnectError,
     ConnectTimeout,
     DecodingError,
@@ -34,6 +43,7 @@ from .._errors import (
 from .._models import Request, Response
 from .._redact import mask_url
 from .._settings import setting
+from .._tls import HttpsConfig, create_ssl_context, find_ssl_error, tls_error
 
 __all__ = ["EXCEPTION_MAP", "Httpx", "HttpxConfig", "map_exceptions"]
 
@@ -80,6 +90,9 @@ def map_exceptions(request: Request) -> Iterator[None]:
     try:
         yield
     except _NATIVE as exc:
+        ssl_error = find_ssl_error(exc)
+        if ssl_error is not None:
+            raise tls_error(request.url.host or "", ssl_error) from exc
         error_class = kclient_error_for(exc)
         detail = str(exc) or type(exc).__name__
         raise error_class(f"{request.method} {mask_url(request.url)} failed: {detail}") from exc
@@ -92,9 +105,24 @@ class HttpxConfig(EngineConfig):
         20, "Most idle connections kept for reuse (None: no limit).", minimum=0
     )
     keepalive_expiry: float | None = setting(5.0, "Seconds an idle connection is kept.", minimum=0.0)
-    verify: bool = setting(True, "Verify TLS certificates (turn off only for local tests).")
-    ca_file: str | None = setting(None, "Path of a PEM bundle of CA certificates to trust instead of certifi's.")
-    trust_env: bool = setting(True, "Use HTTP_PROXY, HTTPS_PROXY, NO_PROXY and SSL_CERT_FILE from the environment.")
+    http2: bool = setting(False, "Offer HTTP/2 over TLS (ALPN); needs the http2 extra: pip install 'kclient[http2]'.")
+    trust_env: bool = setting(True, "Use HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY from the environment.")
+    https: HttpsConfig = setting(default_factory=HttpsConfig)
+
+
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+
+
+def _unanswered(exc: httpx.TransportError) -> bool:
+    """The server closed the connection before any byte of the answer (FIN or RST while waiting)."""
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "without sending a response" in str(exc)
+    return find_ssl_error(exc) is None
+
+
+def _require_module(module: str, what: str, extra: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise ConfigError(f"Engine Httpx needs the {module} package for {what}: pip install 'kclient[{extra}]'.")
 
 
 class _HttpxStream:
@@ -129,7 +157,7 @@ class Httpx(Engine):
     """Requests through ``httpx.AsyncClient``: connection pooling, TLS, HTTP proxies."""
 
     name = "Httpx"
-    capabilities = Capabilities(streaming=True, proxies=frozenset({"http"}))
+    capabilities = Capabilities(http2=True, streaming=True, proxies=frozenset({"http", "socks"}))
     config_class = HttpxConfig
     config: HttpxConfig
 
@@ -138,12 +166,22 @@ class Httpx(Engine):
         self._client: httpx.AsyncClient | None = None
         self._closed = False
 
+    @classmethod
+    def check_capabilities(cls, config: EngineConfig) -> None:
+        super().check_capabilities(config)
+        assert isinstance(config, HttpxConfig)
+        if config.http2:
+            _require_module("h2", "http2=True", "http2")
+        if config.proxy is not None and config.proxy.kind == "socks":
+            _require_module("socksio", "a SOCKS proxy", "socks")
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        # ALPN is left to httpcore, which offers h2 only when http2=True.
+        return create_ssl_context(self.config.https, engine=self.name, alpn=())
+
     def _async_client(self) -> httpx.AsyncClient:
         if self._client is None:
             cfg = self.config
-            verify: bool | ssl.SSLContext = cfg.verify
-            if cfg.verify and cfg.ca_file:
-                verify = ssl.create_default_context(cafile=cfg.ca_file)
             self._client = httpx.AsyncClient(
                 limits=httpx.Limits(
                     max_connections=cfg.max_connections,
@@ -151,7 +189,8 @@ class Httpx(Engine):
                     keepalive_expiry=cfg.keepalive_expiry,
                 ),
                 proxy=str(cfg.proxy.url) if cfg.proxy is not None else None,
-                verify=verify,
+                verify=self._ssl_context(),
+                http2=cfg.http2,
                 trust_env=cfg.trust_env,
                 follow_redirects=False,
                 timeout=None,
@@ -164,6 +203,7 @@ class Httpx(Engine):
         client = self._async_client()
         t = request.timeouts
         timeout = httpx.Timeout(connect=t.connect, read=t.socket, write=t.socket, pool=t.connect)
+        retry = request.method in _IDEMPOTENT and isinstance(request.content, bytes)
         with map_exceptions(request):
             native_request = client.build_request(
                 request.method,
@@ -172,7 +212,12 @@ class Httpx(Engine):
                 content=request.content,
                 timeout=timeout,
             )
-            native = await client.send(native_request, stream=True)
+            try:
+                native = await client.send(native_request, stream=True)
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                if not (retry and _unanswered(exc)):
+                    raise
+                native = await client.send(native_request, stream=True)  # the keep-alive race: once more
         return Response(
             native.status_code,
             request=request,

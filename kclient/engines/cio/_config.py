@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..._engine import EngineConfig
 from ..._settings import setting
+from ..._tls import HttpsConfig
 
 __all__ = ["CIOConfig", "EndpointConfig", "HttpsConfig", "LimitsConfig"]
 
@@ -26,16 +27,6 @@ class EndpointConfig:
     pipeline_max_size: int = setting(
         20, "Most requests in flight on one connection when pipelining.", minimum=1, maximum=1000
     )
-
-
-@dataclass(frozen=True, kw_only=True)
-class HttpsConfig:
-    """TLS settings: verification is on unless turned off."""
-
-    verify: bool = setting(True, "Verify server certificates and host names.")
-    ca_file: str | None = setting(None, "PEM file of CA certificates to trust instead of the system's.")
-    cert_file: str | None = setting(None, "PEM client certificate (with key_file) for servers that ask for one.")
-    key_file: str | None = setting(None, "PEM private key of cert_file.")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,6 +16,7 @@ import socket
 import ssl
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ... import __version__
@@ -34,11 +35,11 @@ from ..._errors import (
 from ..._models import Request, Response, Timeouts
 from ..._proxy import ProxyConfig
 from ..._redact import mask_url
+from ..._tls import create_ssl_context, tls_error
 from ._config import CIOConfig
 from ._connection import Connection, Exchange, RouteKey, Unanswered, header_value
 from ._decoding import Decoder, accept_encoding, decoder_for
 from ._pool import ConnectionPool
-from ._tls import create_ssl_context, tls_error
 
 if TYPE_CHECKING:
     from yarl import URL
@@ -328,7 +329,8 @@ class CIO(Engine):
     async def _context(self) -> ssl.SSLContext:
         if self._ssl_context is None:
             loop = asyncio.get_running_loop()
-            self._ssl_context = await loop.run_in_executor(self._workers(), create_ssl_context, self.config.https)
+            build = partial(create_ssl_context, self.config.https, engine="CIO")
+            self._ssl_context = await loop.run_in_executor(self._workers(), build)
         return self._ssl_context
 
     def _workers(self) -> ThreadPoolExecutor:
