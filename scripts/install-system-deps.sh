@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs: tinyproxy (proxy tests) and nginx
-# (engine conformance tests and benchmarks).
+# Install the Debian packages the test suite needs: tinyproxy and microsocks (HTTP and SOCKS5
+# proxy tests) and nginx (engine conformance tests and benchmarks).
 #
 #   scripts/install-system-deps.sh [EXTRA...]
 #
@@ -10,7 +10,7 @@
 # Uses sudo only when not run as root; exits non-zero, saying why, when it cannot install.
 set -euo pipefail
 
-NEEDED=(tinyproxy nginx:nginx-light "$@")
+NEEDED=(tinyproxy nginx:nginx-light microsocks "$@")
 
 missing=()
 commands=()

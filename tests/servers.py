@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import NoReturn, Self
+from typing import Any, NoReturn, Self
 
 __all__ = ["KeepAliveServer", "Nginx", "SilentServer", "Tinyproxy", "free_port", "running_tinyproxy", "wait_for_port"]
 
@@ -330,3 +330,120 @@ def running_tinyproxy(folder: Path, *, auth: tuple[str, str] | None = None, extr
         yield Tinyproxy(f"http://127.0.0.1:{port}", log_path)
     finally:
         stop_process(process, timeout=5)
+
+
+@dataclass(frozen=True)
+class Microsocks:
+    """A running microsocks SOCKS5 proxy: its host, port and credentials; outgoing connections
+    leave from ``bind_address``, so a server can tell that a request came through the proxy."""
+
+    host: str
+    port: int
+    auth: tuple[str, str] | None
+    bind_address: str
+
+
+#: microsocks binds its outgoing connections here: still loopback, but not the client's own 127.0.0.1.
+SOCKS_BIND_ADDRESS = "127.0.0.2"
+
+
+@contextlib.contextmanager
+def running_microsocks(*, auth: tuple[str, str] | None = None) -> Iterator[Microsocks]:
+    """microsocks on 127.0.0.1 (SOCKS5 CONNECT), its outgoing connections bound to 127.0.0.2.
+
+    ``auth=(user, password)`` makes it require username/password authentication. A missing
+    microsocks, or one that does not start, fails the test.
+    """
+    binary = system_binary("microsocks")
+    if binary is None:
+        _fail(
+            "microsocks is not installed, and the SOCKS proxy tests need it: run scripts/install-system-deps.sh "
+            "(it installs the Debian package microsocks), then run the tests again."
+        )
+    port = free_port()
+    command = [binary, "-i", "127.0.0.1", "-p", str(port), "-b", SOCKS_BIND_ADDRESS]
+    if auth is not None:
+        command += ["-u", auth[0], "-P", auth[1]]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        try:
+            wait_for_port(port, process=process)
+        except RuntimeError as exc:
+            _fail(f"microsocks did not start: {exc}")
+        yield Microsocks("127.0.0.1", port, auth, SOCKS_BIND_ADDRESS)
+    finally:
+        stop_process(process, timeout=5)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+class Hypercorn:
+    """An ASGI app served by hypercorn over TLS (HTTP/2 and HTTP/1.1 by ALPN) on 127.0.0.1.
+
+    hypercorn runs on its own asyncio loop in a background thread, on a socket bound to a
+    port the OS picked (handed over as ``fd://``). ``cert_file``/``key_file`` are the
+    server's PEM files; ``stop()`` (or leaving the ``with`` block) shuts it down.
+    """
+
+    def __init__(self, app: Any, cert_file: str, key_file: str) -> None:
+        self._app = app
+        self._cert_file, self._key_file = cert_file, key_file
+        self._thread: threading.Thread | None = None
+        self._loop: Any = None
+        self._stop: Any = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def start(self) -> Hypercorn:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(128)
+        self.port = listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._run, args=(listener.detach(),), name="hypercorn", daemon=True)
+        self._thread.start()
+        self._started.wait(10)
+        if self._error is not None:
+            raise RuntimeError(f"hypercorn did not start: {self._error}") from self._error
+        wait_for_port(self.port)
+        return self
+
+    def _run(self, fd: int) -> None:
+        import asyncio
+
+        from hypercorn.asyncio import serve
+        from hypercorn.config import Config
+
+        config = Config()
+        config.bind = [f"fd://{fd}"]
+        config.certfile, config.keyfile = self._cert_file, self._key_file
+        config.alpn_protocols = ["h2", "http/1.1"]
+        config.accesslog = config.errorlog = None
+
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._started.set()
+            await serve(self._app, config, shutdown_trigger=self._stop.wait)
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # reported by start() or stop()
+            self._error = exc
+            self._started.set()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def __enter__(self) -> Hypercorn:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -3,7 +3,8 @@
 CIO runs on asyncio only, so every async test here runs on asyncio (``anyio_backend``
 below); one sync test drives it under trio on purpose. Servers bind 127.0.0.1 on ports the
 OS picks and stop when their fixture ends: the fault server and the raw servers of
-``tests/engines/faults.py`` (asyncio servers in a background thread), tinyproxy and httpbin.
+``tests/engines/faults.py`` (asyncio servers in a background thread) and httpbin. TLS and
+proxies on every engine, CIO included, are in ``tests/engines/test_tls.py`` and ``test_proxies.py``.
 Nothing here measures time: ``anyio.fail_after`` / ``move_on_after(HANG_GUARD)`` only guard
 against hangs.
 """
@@ -27,7 +28,6 @@ import pytest
 import trustme
 from engines.faults import FaultServer, _head, _read_request, _Request, _TrackedServer
 from engines.support import HANG_GUARD, pattern_bytes
-from servers import Tinyproxy, running_tinyproxy
 
 import kclient
 from kclient import (
@@ -37,7 +37,6 @@ from kclient import (
     HttpClient,
     ProtocolError,
     ProxyBuilder,
-    ProxyError,
     ReadError,
     Response,
     SocketTimeout,
@@ -242,23 +241,6 @@ def tls_origin(pki: Pki) -> Iterator[FaultServer]:
     """The fault server over TLS, its certificate (for 127.0.0.1 and localhost) signed by the test CA."""
     with FaultServer(ssl_context=pki.server_context("127.0.0.1", "localhost")) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def tinyproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tinyproxy]:
-    with running_tinyproxy(tmp_path_factory.mktemp("cio-tinyproxy")) as proxy:
-        yield proxy
-
-
-PROXY_USER, PROXY_PASSWORD = "cio-user", "cio-S3cret-pw"
-
-
-@pytest.fixture(scope="module")
-def tinyproxy_with_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tinyproxy]:
-    """tinyproxy that asks for Basic proxy credentials."""
-    folder = tmp_path_factory.mktemp("cio-tinyproxy-auth")
-    with running_tinyproxy(folder, auth=(PROXY_USER, PROXY_PASSWORD)) as proxy:
-        yield proxy
 
 
 # == 1. the pool under cancellation =================================================================
@@ -640,17 +622,6 @@ async def test_pipelined_answer_over_the_header_limit(start_server: Callable[...
 
 
 @pytest.mark.anyio
-async def test_tls_with_the_test_ca(tls_origin: FaultServer, pki: Pki) -> None:
-    async with cio(https={"ca_file": pki.ca_file}) as client:
-        with anyio.fail_after(HANG_GUARD):
-            first = await client.post(tls_origin.url + "/echo", content=b"over tls")
-            second = await client.get(tls_origin.url + "/ok")
-    assert first.json()["body"] == "over tls"
-    assert second.content == b"ok"
-    assert second.headers["X-Conn"] == first.headers["X-Conn"]
-
-
-@pytest.mark.anyio
 async def test_untrusted_certificate_is_a_tls_error(tls_origin: FaultServer) -> None:
     async with cio() as client:
         with anyio.fail_after(HANG_GUARD), pytest.raises(TLSError) as caught:
@@ -666,43 +637,6 @@ async def test_untrusted_certificate_is_a_tls_error(tls_origin: FaultServer) -> 
 
 
 @pytest.mark.anyio
-async def test_certificate_for_another_host_is_a_tls_error(pki: Pki) -> None:
-    with FaultServer(ssl_context=pki.server_context("other.example")) as server:
-        async with cio(https={"ca_file": pki.ca_file}) as client:
-            with anyio.fail_after(HANG_GUARD), pytest.raises(TLSError) as caught:
-                await client.get(server.url + "/ok")
-        message = str(caught.value)
-        assert "127.0.0.1" in message, message
-        assert "mismatch" in message.lower(), message
-        # verify=False accepts it (and the untrusted CA).
-        async with cio(https={"verify": False}) as client:
-            with anyio.fail_after(HANG_GUARD):
-                assert (await client.get(server.url + "/ok")).content == b"ok"
-
-
-@pytest.mark.anyio
-async def test_verify_false_accepts_an_untrusted_origin(tls_origin: FaultServer) -> None:
-    async with cio(**{"https.verify": False}) as client:
-        with anyio.fail_after(HANG_GUARD):
-            response = await client.get(tls_origin.url + "/ok")
-    assert response.content == b"ok"
-
-
-@pytest.mark.anyio
-async def test_client_certificate(pki: Pki) -> None:
-    with FaultServer(ssl_context=pki.server_context("127.0.0.1", client_auth=True)) as server:
-        https = {"ca_file": pki.ca_file, "cert_file": pki.cert_file, "key_file": pki.key_file}
-        async with cio(https=https) as client:
-            with anyio.fail_after(HANG_GUARD):
-                response = await client.post(server.url + "/echo", content=b"mutual")
-        assert response.json()["body"] == "mutual"
-        # Without the certificate the server refuses the exchange.
-        async with cio(https={"ca_file": pki.ca_file}) as client:
-            with anyio.fail_after(HANG_GUARD), pytest.raises(TransportError):
-                await client.get(server.url + "/ok")
-
-
-@pytest.mark.anyio
 async def test_unreadable_ca_file_is_a_config_error(tmp_path: Any, tls_origin: FaultServer) -> None:
     async with cio(https={"ca_file": str(tmp_path / "missing.pem")}) as client:
         with anyio.fail_after(HANG_GUARD), pytest.raises(ConfigError, match="ca_file"):
@@ -710,53 +644,7 @@ async def test_unreadable_ca_file_is_a_config_error(tmp_path: Any, tls_origin: F
         assert quiet(pool(client)), pool(client)
 
 
-# == 5. proxies from the environment ================================================================
-
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-
-
-@pytest.fixture
-def clean_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)
-    return monkeypatch
-
-
-async def via_of(client: HttpClient, httpbin: Any) -> str:
-    with anyio.fail_after(HANG_GUARD):
-        response = await client.get(httpbin.url + "/headers", params={"show_env": "1"})
-    assert response.status == 200
-    return str(response.json()["headers"].get("Via", ""))
-
-
-@pytest.mark.anyio
-async def test_http_proxy_from_the_environment(
-    clean_proxy_environment: pytest.MonkeyPatch, tinyproxy: Tinyproxy, httpbin: Any
-) -> None:
-    clean_proxy_environment.setenv("HTTP_PROXY", tinyproxy.url)
-    async with HttpClient("CIO") as client:
-        assert "tinyproxy" in await via_of(client, httpbin)
-    async with HttpClient("CIO", engine={"trust_env": False}) as client:
-        assert await via_of(client, httpbin) == ""
-    clean_proxy_environment.setenv("NO_PROXY", "127.0.0.1")
-    async with HttpClient("CIO") as client:
-        assert await via_of(client, httpbin) == ""
-
-
-@pytest.mark.anyio
-async def test_https_proxy_from_the_environment_tunnels(
-    clean_proxy_environment: pytest.MonkeyPatch, tinyproxy: Tinyproxy, tls_origin: FaultServer, pki: Pki
-) -> None:
-    clean_proxy_environment.setenv("HTTPS_PROXY", tinyproxy.url)
-    async with HttpClient("CIO", engine={"https.ca_file": pki.ca_file}) as client:
-        with anyio.fail_after(HANG_GUARD):
-            response = await client.post(tls_origin.url + "/echo", content=b"tunnelled")
-    assert response.json()["body"] == "tunnelled"
-    assert f"CONNECT 127.0.0.1:{tls_origin.port}" in tinyproxy.log_text()
-
-
-# == 6. thread_count ================================================================================
+# == 5. thread_count ================================================================================
 
 
 @pytest.mark.anyio
@@ -784,7 +672,7 @@ def test_thread_count_zero_is_refused() -> None:
     assert "between 1 and 512" in str(caught.value)
 
 
-# == 7. settings errors =============================================================================
+# == 6. settings errors =============================================================================
 
 
 def test_misspelt_nested_setting_gets_a_suggestion() -> None:
@@ -828,7 +716,7 @@ def test_cio_under_trio_says_to_use_httpx(caplog: pytest.LogCaptureFixture) -> N
     assert not problems, f"closing the CIO client under trio failed: {problems}"
 
 
-# == 8. keep-alive expiry ===========================================================================
+# == 7. keep-alive expiry ===========================================================================
 
 
 @pytest.mark.anyio
@@ -856,7 +744,7 @@ async def test_idle_connection_is_reused_within_keep_alive_time(start_server: Ca
     assert server.accepted == 1
 
 
-# == 9. 100-continue and limits =====================================================================
+# == 8. 100-continue and limits =====================================================================
 
 
 @pytest.mark.anyio
@@ -911,28 +799,6 @@ async def test_socket_timeout_applies_while_a_streamed_upload_is_blocked(stages:
         assert quiet(await settled(client))
         response = await client.get(stages.fault.url + "/ok")  # the client goes on
         assert response.content == b"ok"
-
-
-@pytest.mark.anyio
-async def test_proxy_credentials_plain_and_through_connect(
-    tinyproxy_with_auth: Tinyproxy, httpbin: Any, tls_origin: FaultServer, pki: Pki
-) -> None:
-    """Credentials in the proxy URL authenticate absolute-form requests and CONNECT tunnels, and never show."""
-    with_credentials = tinyproxy_with_auth.url.replace("http://", f"http://{PROXY_USER}:{PROXY_PASSWORD}@")
-    async with cio(proxy=ProxyBuilder.http(with_credentials), https={"ca_file": pki.ca_file}) as client:
-        with anyio.fail_after(HANG_GUARD):
-            plain = await client.get(httpbin.url + "/headers", params={"show_env": "1"})
-            tunnelled = await client.get(tls_origin.url + "/ok")
-        assert plain.status == 200
-        assert "tinyproxy" in plain.json()["headers"].get("Via", "")
-        assert tunnelled.content == b"ok"
-        assert PROXY_PASSWORD not in repr(client) + repr(client.engine)
-    wrong = tinyproxy_with_auth.url.replace("http://", f"http://{PROXY_USER}:wrong-pw@")
-    async with cio(proxy=ProxyBuilder.http(wrong), https={"ca_file": pki.ca_file}) as client:
-        with anyio.fail_after(HANG_GUARD), pytest.raises(ProxyError) as refused:
-            await client.get(tls_origin.url + "/ok")
-        assert "wrong-pw" not in str(refused.value)
-        assert "refused CONNECT" in str(refused.value)
 
 
 @pytest.mark.anyio

@@ -9,27 +9,30 @@
 * ``@engine_bug(engine, reason)`` turns into ``xfail(strict=True)`` on that engine's
   parameter only (and on one backend only with ``backend=``).
 * Session servers, on 127.0.0.1 and stopped at the end: nginx over a folder of generated
-  files, the fault server (plain and TLS, with a trustme CA), tinyproxy and a SOCKS5 proxy.
+  files, the fault server (plain and TLS, with a trustme CA), tinyproxy and microsocks
+  (each also with credentials).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import ssl
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import Nginx, Tinyproxy, running_tinyproxy
+from servers import Microsocks, Nginx, Tinyproxy, running_microsocks, running_tinyproxy
 
 from kclient import Engine, HttpClient
 from kclient.engines import registry
 
-from .faults import FaultServer, Socks5Server
+from .faults import FaultServer
 from .support import (
     BLOCK,
+    PROXY_PASSWORD,
+    PROXY_USER,
+    Pki,
     Site,
     StaticFile,
     TlsOrigin,
@@ -217,22 +220,25 @@ def fault_server_factory() -> Iterator[Callable[[], FaultServer]]:
 
 
 @pytest.fixture(scope="session")
-def tls_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsOrigin]:
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A trustme CA and a client certificate it issued, as PEM files."""
     import trustme
 
     ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    ca_file = tmp_path_factory.mktemp("tls") / "ca.pem"
+    folder = tmp_path_factory.mktemp("pki")
+    ca_file, cert_file, key_file = folder / "ca.pem", folder / "client.pem", folder / "client.key"
     ca.cert_pem.write_to_path(str(ca_file))
-    with FaultServer(ssl_context=context) as server:
-        yield TlsOrigin(server, str(ca_file))
+    client = ca.issue_cert("client@example")
+    client.cert_chain_pems[0].write_to_path(str(cert_file))
+    client.private_key_pem.write_to_path(str(key_file))
+    return Pki(ca, str(ca_file), str(cert_file), str(key_file))
 
 
 @pytest.fixture(scope="session")
-def socks_proxy() -> Iterator[Socks5Server]:
-    with Socks5Server() as server:
-        yield server
+def tls_origin(pki: Pki) -> Iterator[TlsOrigin]:
+    """The fault server over TLS, its certificate (for 127.0.0.1 and localhost) signed by the test CA."""
+    with FaultServer(ssl_context=pki.server_context("127.0.0.1", "localhost")) as server:
+        yield TlsOrigin(server, pki.ca_file)
 
 
 # -- tinyproxy --------------------------------------------------------------------------------
@@ -242,4 +248,28 @@ def socks_proxy() -> Iterator[Socks5Server]:
 def tinyproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tinyproxy]:
     """tinyproxy on 127.0.0.1 (Via header on, CONNECT to any port), logging every request."""
     with running_tinyproxy(tmp_path_factory.mktemp("tinyproxy")) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="session")
+def tinyproxy_with_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tinyproxy]:
+    """tinyproxy that asks for Basic credentials (``PROXY_USER``, ``PROXY_PASSWORD``)."""
+    with running_tinyproxy(tmp_path_factory.mktemp("tinyproxy-auth"), auth=(PROXY_USER, PROXY_PASSWORD)) as proxy:
+        yield proxy
+
+
+# -- microsocks -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def microsocks() -> Iterator[Microsocks]:
+    """microsocks (SOCKS5) on 127.0.0.1; its outgoing connections leave from 127.0.0.2."""
+    with running_microsocks() as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="session")
+def microsocks_with_auth() -> Iterator[Microsocks]:
+    """microsocks that requires username/password authentication (``PROXY_USER``, ``PROXY_PASSWORD``)."""
+    with running_microsocks(auth=(PROXY_USER, PROXY_PASSWORD)) as proxy:
         yield proxy

@@ -1,4 +1,4 @@
-"""Raw servers written for the conformance suite: a hostile HTTP/1.1 server and a SOCKS5 proxy.
+"""The raw server written for the conformance suite: a hostile HTTP/1.1 server.
 
 ``FaultServer`` is an asyncio server in a background thread on 127.0.0.1 (port 0, optionally
 TLS). It parses requests itself (Content-Length and chunked bodies, ``Expect: 100-continue``)
@@ -7,17 +7,12 @@ carries ``X-Conn`` (the connection's number) and ``X-Conn-Request`` (the request
 that connection), so tests can see connection reuse without timing anything. ``/echo``
 answers with a JSON description of the request, which stands in for httpbin where werkzeug
 cannot read chunked request bodies.
-
-``Socks5Server`` is a minimal SOCKS5 proxy (no authentication, CONNECT only) that records
-where it connected.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import ipaddress
 import json
 import socket
 import ssl
@@ -31,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .support import pattern_bytes
 
-__all__ = ["FaultServer", "Seen", "Socks5Server", "UNTIL_CLOSE_BODY"]
+__all__ = ["FaultServer", "Seen", "UNTIL_CLOSE_BODY"]
 
 T = TypeVar("T")
 
@@ -98,7 +93,7 @@ class _LoopThread:
 
 
 class _TrackedServer:
-    """What both servers share: a listening asyncio server whose connections are closed on ``stop()``."""
+    """A listening asyncio server in a background thread whose connections are closed on ``stop()``."""
 
     name = "server"
 
@@ -541,59 +536,3 @@ async def _trickle_body(server: FaultServer, req: _Request, conn: int, index: in
     writer.write(_head("200 OK", [*FaultServer.ids(conn, index), ("Content-Length", "20")]))
     await _trickle(writer, b"0123456789abcdefghij")
     return False
-
-
-# -- SOCKS5 -----------------------------------------------------------------------------------
-
-
-class Socks5Server(_TrackedServer):
-    """A SOCKS5 proxy without authentication that supports CONNECT; ``connects`` lists the targets."""
-
-    name = "socks5-server"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.connects: list[tuple[str, int]] = []
-
-    async def _serve(self, conn: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        version, count = await reader.readexactly(2)
-        methods = await reader.readexactly(count)
-        if version != 5 or 0 not in methods:
-            writer.write(b"\x05\xff")
-            return
-        writer.write(b"\x05\x00")
-        _, command, _, kind = await reader.readexactly(4)
-        if kind == 1:
-            host = str(ipaddress.IPv4Address(await reader.readexactly(4)))
-        elif kind == 3:
-            host = (await reader.readexactly((await reader.readexactly(1))[0])).decode()
-        else:
-            host = str(ipaddress.IPv6Address(await reader.readexactly(16)))
-        (port,) = struct.unpack("!H", await reader.readexactly(2))
-        if command != 1:
-            writer.write(b"\x05\x07\x00\x01" + bytes(6))
-            return
-        try:
-            up_reader, up_writer = await asyncio.open_connection(host, port)
-        except OSError:
-            writer.write(b"\x05\x05\x00\x01" + bytes(6))
-            return
-        with self._lock:
-            self.connects.append((host, port))
-        writer.write(b"\x05\x00\x00\x01" + bytes(6))
-        self._writers.add(up_writer)
-        try:
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
-        finally:
-            self._writers.discard(up_writer)
-            await _close(up_writer)
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(*_IGNORED):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    with contextlib.suppress(*_IGNORED):
-        if writer.can_write_eof():
-            writer.write_eof()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import ssl
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,9 @@ from kclient.engines import registry
 __all__ = [
     "HANG_GUARD",
     "BLOCK",
+    "PROXY_PASSWORD",
+    "PROXY_USER",
+    "Pki",
     "ENGINES_VARIABLE",
     "Site",
     "StaticFile",
@@ -207,6 +211,29 @@ class Site:
     url: str
     files: dict[str, StaticFile]
     compressible: dict[str, bytes]
+
+
+#: Credentials of the proxies that ask for them (tinyproxy, microsocks); never in any message.
+PROXY_USER, PROXY_PASSWORD = "kclient-user", "S3cret-proxy-pw"
+
+
+@dataclass(frozen=True)
+class Pki:
+    """A trustme CA (its PEM in ``ca_file``) and a client certificate it issued (``cert_file``, ``key_file``)."""
+
+    ca: Any
+    ca_file: str
+    cert_file: str
+    key_file: str
+
+    def server_context(self, *hosts: str, client_auth: bool = False) -> ssl.SSLContext:
+        """A server context with a certificate for ``hosts``; ``client_auth`` requires a client certificate."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.ca.issue_cert(*hosts).configure_cert(context)
+        if client_auth:
+            context.verify_mode = ssl.CERT_REQUIRED
+            self.ca.configure_trust(context)
+        return context
 
 
 @dataclass(frozen=True)

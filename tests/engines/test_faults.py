@@ -19,11 +19,10 @@ from kclient import (
     RequestTimeout,
     SocketTimeout,
     Timeouts,
-    TransportError,
 )
 
 from .faults import FaultServer
-from .support import HANG_GUARD, assert_transport_error, engine_bug, require
+from .support import HANG_GUARD, assert_transport_error, require
 
 pytestmark = pytest.mark.anyio
 
@@ -137,12 +136,6 @@ async def test_idle_connection_closed_by_the_server(client: HttpClient, fault_se
 
 
 @pytest.mark.parametrize("how", ["fin", "rst"])
-@engine_bug(
-    "Httpx",
-    "httpcore does not retry an idempotent request whose reused keep-alive connection the server closed "
-    "before answering: 'Server disconnected without sending a response' (FIN) or ReadError (RST)",
-    raises=TransportError,
-)
 async def test_stale_keep_alive_connection_is_retried(client: HttpClient, fault_server: FaultServer, how: str) -> None:
     """The keep-alive race, made deterministic: the server drops a reused connection without answering.
 
