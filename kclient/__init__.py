@@ -156,11 +156,21 @@ _LAZY = {
 }
 
 
+#: Engines whose libraries come with an extra: ``kclient.Aiohttp`` works once it is installed,
+#: else raises ``EngineNotFoundError`` with the pip line. Not in ``__all__``, so that
+#: ``from kclient import *`` never needs them.
+_WITH_EXTRAS = ("Aiohttp", "Urllib3")
+
+
 def __getattr__(name: str) -> Any:
     if name == "engines":  # the subpackage, for kclient.engines.registry()
         import importlib
 
         return importlib.import_module("kclient.engines")
+    if name in _WITH_EXTRAS:
+        from .engines import registry
+
+        return registry().get(name)
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'kclient' has no attribute {name!r}")

@@ -129,3 +129,16 @@ def test_public_classes_say_they_are_public() -> None:
 def test_version() -> None:
     assert isinstance(kclient.__version__, str)
     assert kclient.__version__.count(".") >= 1
+
+
+def test_engines_with_extras_are_attributes_but_not_in_all() -> None:
+    from kclient.engines import registry
+
+    for name in ("Aiohttp", "Urllib3"):
+        assert name not in kclient.__all__  # from kclient import * never needs an extra
+        info = registry().info(name)
+        if info.available:
+            assert getattr(kclient, name) is info.load()
+        else:
+            with pytest.raises(kclient.EngineNotFoundError, match=r"pip install"):
+                getattr(kclient, name)

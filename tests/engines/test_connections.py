@@ -62,6 +62,15 @@ def connection_limits(engine: type[Engine], value: int) -> dict[str, Any]:
     return settings
 
 
+def concurrency_limits(engine: type[Engine], value: int) -> dict[str, Any]:
+    """Every limit on requests in flight at once set to ``value``: the connection counts and, for
+    an engine that runs requests on worker threads, ``thread_count``."""
+    settings = connection_limits(engine, value)
+    if engine.capabilities.worker_threads:
+        settings.update(with_setting(engine, "thread_count", value))
+    return settings
+
+
 async def wait_until(condition: Callable[[], bool]) -> None:
     """Poll ``condition`` (a hang guard bounds it, never a timing assertion)."""
     with anyio.fail_after(HANG_GUARD):
@@ -185,7 +194,7 @@ async def test_cancel_200_in_flight_requests(
     make_client: Callable[..., HttpClient], engine: type[Engine], fault_server: FaultServer, nginx: Site
 ) -> None:
     count = 200
-    limits = connection_limits(engine, 256)
+    limits = concurrency_limits(engine, 256)
     client = make_client(**limits)
     tag = f"cancel-{next(_tags)}"
     # Wait for every request to reach the server, or as many as the engine's limits let through.

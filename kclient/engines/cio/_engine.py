@@ -20,6 +20,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ... import __version__
+from ..._decoding import Decoder, accept_encoding, decoder_for
 from ..._engine import Capabilities, Engine
 from ..._errors import (
     ConfigError,
@@ -38,7 +39,6 @@ from ..._redact import mask_url
 from ..._tls import create_ssl_context, tls_error
 from ._config import CIOConfig
 from ._connection import Connection, Exchange, RouteKey, Unanswered, header_value
-from ._decoding import Decoder, accept_encoding, decoder_for
 from ._pool import ConnectionPool
 
 if TYPE_CHECKING:

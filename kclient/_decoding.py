@@ -6,7 +6,7 @@ import zlib
 from collections.abc import Callable
 from typing import Protocol
 
-from ..._errors import DecodingError
+from ._errors import DecodingError
 
 __all__ = ["Decoder", "accept_encoding", "decoder_for"]
 
