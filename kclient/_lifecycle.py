@@ -1,12 +1,13 @@
 """The running side of the lifecycle: in-flight requests, counts, subscribers and release.
 
 ``_states`` decides *which* state comes next; this module makes it happen. Every
-in-flight request holds an anyio ``CancelScope`` registered here, so ``cancel()`` can
-halt them all at once. The engine is released exactly once, as soon as the client is
-closing or cancelled and nothing is in flight: by the last request to finish, by a
-task scheduled from ``close()``/``cancel()`` when nothing was in flight, or by ``join()``.
+in-flight request holds a cancel scope registered here (a ``TaskScope`` on asyncio, an
+anyio ``CancelScope`` on trio), so ``cancel()`` can halt them all at once. The engine is
+released exactly once, as soon as the client is closing or cancelled and nothing is in
+flight: by the last request to finish, by a task scheduled from ``close()``/``cancel()``
+when nothing was in flight, or by ``join()``.
 
-anyio, sniffio and logging are imported on first use, to keep ``import kclient`` cheap.
+anyio, asyncio, sniffio and logging are imported on first use, to keep ``import kclient`` cheap.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
     import asyncio
 
     import anyio
+
+    from ._cancel import TaskScope
+
+    #: What holds one in-flight request, so that ``cancel()`` can halt it.
+    RequestScope = TaskScope | anyio.CancelScope
 
 __all__ = ["ClientStatus", "Lifecycle", "StatusListener"]
 
@@ -52,7 +58,7 @@ class Lifecycle:
         self._owner = owner
         self._release_engine = release
         self._state = ClientState.ACTIVE
-        self._scopes: set[anyio.CancelScope] = set()
+        self._scopes: set[RequestScope] = set()
         self._completed = 0
         self._failed = 0
         self._listeners: list[StatusListener] = []
@@ -60,8 +66,6 @@ class Lifecycle:
         self._released = False
         self._waiters: list[anyio.Event] = []
         self._background: set[asyncio.Task[None]] = set()
-        self._scope_loop: asyncio.AbstractEventLoop | None = None
-        self._scope_class: type[anyio.CancelScope] | None = None
 
     # -- observation ------------------------------------------------------------------------
     @property
@@ -107,7 +111,7 @@ class Lifecycle:
             self._notify(previous)
 
     # -- requests ---------------------------------------------------------------------------
-    def begin(self, what: Callable[[], str]) -> anyio.CancelScope:
+    def begin(self, what: Callable[[], str]) -> RequestScope:
         """Register a request about to start; raises ``ClientClosedError`` unless ACTIVE.
 
         ``what()`` names the request in that error (called only then: this is the hot path).
@@ -123,28 +127,21 @@ class Lifecycle:
             self._notify(self._state)
         return scope
 
-    def _new_scope(self) -> anyio.CancelScope:
-        """``anyio.CancelScope()``, minus its per-call backend lookup on a loop seen before.
-
-        ``anyio.CancelScope()`` asks sniffio which library runs, then builds that backend's
-        scope class. On asyncio, the class is remembered per running loop (a cheap check);
-        anywhere else (trio) the generic constructor is used every time.
-        """
+    def _new_scope(self) -> RequestScope:
+        """A ``TaskScope`` on asyncio (cheap: see ``_cancel``), else (trio) an ``anyio.CancelScope``."""
         import asyncio
 
-        import anyio
-
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop()
         except RuntimeError:
-            return anyio.CancelScope()
-        if loop is self._scope_loop and self._scope_class is not None:
-            return self._scope_class()
-        scope = anyio.CancelScope()
-        self._scope_loop, self._scope_class = loop, type(scope)
-        return scope
+            import anyio
 
-    async def end(self, scope: anyio.CancelScope, *, ok: bool) -> None:
+            return anyio.CancelScope()
+        from ._cancel import TaskScope
+
+        return TaskScope()
+
+    async def end(self, scope: RequestScope, *, ok: bool) -> None:
         """Unregister a finished request; the last one out of a closing client releases the engine."""
         self._scopes.discard(scope)
         if ok:

@@ -81,17 +81,23 @@ class _PrivateLoop:
 
     A thread's ``threading.local`` data is dropped when the thread ends; without this the
     loop would be garbage collected unclosed (``ResourceWarning: unclosed event loop``).
-    The main thread's loop is closed at exit by ``_close_private_loops``.
+    The closing is a ``weakref.finalize`` of the holder, which keeps the loop alive until it
+    has run: were it the holder's ``__del__``, a garbage collection that takes both could
+    finalize the loop first. The main thread's loop is closed at exit by ``_close_private_loops``.
     """
 
-    __slots__ = ("loop",)
+    __slots__ = ("__weakref__", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+        import weakref
 
-    def __del__(self) -> None:
-        if not self.loop.is_closed() and not self.loop.is_running():
-            self.loop.close()
+        self.loop = loop
+        weakref.finalize(self, _close_idle_loop, loop)
+
+
+def _close_idle_loop(loop: asyncio.AbstractEventLoop) -> None:
+    if not loop.is_closed() and not loop.is_running():
+        loop.close()
 
 
 def _private_loop() -> asyncio.AbstractEventLoop:

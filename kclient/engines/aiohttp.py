@@ -304,6 +304,51 @@ def _environment_proxies() -> tuple[dict[str, _HttpProxy], dict[str, str]]:
     return found, settings
 
 
+async def _response(native: aiohttp.ClientResponse, request: Request) -> Response:
+    """kclient's response for aiohttp's: already read when the whole body came with the head."""
+    version = native.version
+    http_version = f"HTTP/{version.major}.{version.minor}" if version is not None else "HTTP/1.1"
+    decoder = decoder_for(native.headers.get("Content-Encoding"))
+    if native.content.is_eof():  # the whole body came with the head: hand it over read, no stream
+        try:
+            content = await native.read()  # from the buffer, without waiting
+        except _NATIVE as exc:
+            raise _translate(exc, request, reading=True) from exc
+        finally:
+            native.release()
+        if decoder is not None:
+            content = _decoded(decoder, content, request)
+        return Response(
+            native.status,
+            request=request,
+            headers=native.headers,
+            reason=native.reason,
+            http_version=http_version,
+            content=content,
+        )
+    return Response(
+        native.status,
+        request=request,
+        headers=native.headers,
+        reason=native.reason,
+        http_version=http_version,
+        stream=_AiohttpStream(native, request, decoder),
+    )
+
+
+def _decoding_step(step: Callable[[], bytes], request: Request) -> bytes:
+    """``step()`` (a decoder call), its ``DecodingError`` naming the request."""
+    try:
+        return bytes(step())
+    except DecodingError as exc:
+        raise DecodingError(f"{_describe(request)} failed: {exc}") from (exc.__cause__ or exc)
+
+
+def _decoded(decoder: Decoder, content: bytes, request: Request) -> bytes:
+    """A whole body, decoded."""
+    return _decoding_step(lambda: decoder.decode(content) + decoder.flush(), request)
+
+
 class _AiohttpStream:
     """The body of an aiohttp response: raw chunks from the connection, decoded here.
 
@@ -351,10 +396,7 @@ class _AiohttpStream:
                 return chunk
 
     def _decode(self, step: Callable[[], bytes]) -> bytes:
-        try:
-            return bytes(step())
-        except DecodingError as exc:
-            raise DecodingError(f"{_describe(self._request)} failed: {exc}") from (exc.__cause__ or exc)
+        return _decoding_step(step, self._request)
 
     def _watch_connection(self) -> None:
         connection = self._response.connection
@@ -442,20 +484,7 @@ class Aiohttp(Engine):
         session = self._session
         if session is None or self._loop is not loop:
             session = await self._open_session(request, loop)
-        t = request.timeouts
-        options: dict[str, Any] = {}
-        if t.connect is not None or t.socket is not None:
-            options["timeout"] = aiohttp.ClientTimeout(connect=t.connect, sock_connect=t.connect, sock_read=t.socket)
-        headers = request.headers
-        proxy = self._proxy or (self._env_proxy(request.url) if self._env_proxies else None)
-        if proxy is not None:
-            options["proxy"] = proxy.url
-            if proxy.authorization is not None:
-                if request.url.scheme == "https":  # on the CONNECT request
-                    options["proxy_headers"] = {"Proxy-Authorization": proxy.authorization}
-                elif "Proxy-Authorization" not in headers:  # an absolute-form request goes to the proxy itself
-                    headers = headers.copy()
-                    headers["Proxy-Authorization"] = proxy.authorization
+        headers, options = self._options(request)
         content = request.content
         data: Any = content
         if isinstance(content, bytes):
@@ -477,15 +506,25 @@ class Aiohttp(Engine):
             if isinstance(exc, KClientError):
                 raise
             raise InvalidRequestError(f"{_describe(request)} was not sent: {mask_credentials(str(exc))}") from exc
-        version = native.version
-        return Response(
-            native.status,
-            request=request,
-            headers=native.headers,
-            reason=native.reason,
-            http_version=f"HTTP/{version.major}.{version.minor}" if version is not None else "HTTP/1.1",
-            stream=_AiohttpStream(native, request, decoder_for(native.headers.get("Content-Encoding"))),
-        )
+        return await _response(native, request)
+
+    def _options(self, request: Request) -> tuple[Any, dict[str, Any]]:
+        """The headers to send and aiohttp's options for ``request``: timeouts, proxy, proxy credentials."""
+        t = request.timeouts
+        options: dict[str, Any] = {}
+        if t.connect is not None or t.socket is not None:
+            options["timeout"] = aiohttp.ClientTimeout(connect=t.connect, sock_connect=t.connect, sock_read=t.socket)
+        headers = request.headers
+        proxy = self._proxy or (self._env_proxy(request.url) if self._env_proxies else None)
+        if proxy is not None:
+            options["proxy"] = proxy.url
+            if proxy.authorization is not None:
+                if request.url.scheme == "https":  # on the CONNECT request
+                    options["proxy_headers"] = {"Proxy-Authorization": proxy.authorization}
+                elif "Proxy-Authorization" not in headers:  # an absolute-form request goes to the proxy itself
+                    headers = headers.copy()
+                    headers["Proxy-Authorization"] = proxy.authorization
+        return headers, options
 
     def _env_proxy(self, url: URL) -> _HttpProxy | None:
         found = self._env_proxies.get(url.scheme)
