@@ -51,6 +51,12 @@ class ClientStatus:
 StatusListener = Callable[[ClientStatus], None]
 
 
+#: ``TaskScope`` and ``asyncio._get_running_loop``, imported by the first request (this is the
+#: hot path, and ``import kclient`` must not import asyncio).
+_task_scope: Callable[[], TaskScope]  # set with _running_loop
+_running_loop: Callable[[], object] | None = None
+
+
 class Lifecycle:
     """State, in-flight requests and subscribers of one client."""
 
@@ -129,17 +135,18 @@ class Lifecycle:
 
     def _new_scope(self) -> RequestScope:
         """A ``TaskScope`` on asyncio (cheap: see ``_cancel``), else (trio) an ``anyio.CancelScope``."""
-        import asyncio
+        global _task_scope, _running_loop
+        if _running_loop is None:
+            from asyncio import _get_running_loop
 
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            import anyio
+            from ._cancel import TaskScope
 
-            return anyio.CancelScope()
-        from ._cancel import TaskScope
+            _task_scope, _running_loop = TaskScope, _get_running_loop
+        if _running_loop() is not None:
+            return _task_scope()
+        import anyio
 
-        return TaskScope()
+        return anyio.CancelScope()
 
     async def end(self, scope: RequestScope, *, ok: bool) -> None:
         """Unregister a finished request; the last one out of a closing client releases the engine."""

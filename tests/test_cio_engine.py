@@ -27,7 +27,7 @@ import anyio
 import pytest
 import trustme
 from engines.faults import FaultServer, _head, _read_request, _Request, _TrackedServer
-from engines.support import HANG_GUARD, pattern_bytes
+from engines.support import HANG_GUARD, Pki, pattern_bytes
 
 import kclient
 from kclient import (
@@ -204,24 +204,6 @@ async def app(server: RawServer, conn: int, reader: asyncio.StreamReader, writer
 def fault_server() -> Iterator[FaultServer]:
     with FaultServer() as server:
         yield server
-
-
-@dataclass(frozen=True)
-class Pki:
-    """A trustme CA (its PEM in ``ca_file``) and a client certificate it issued (``cert_file``, ``key_file``)."""
-
-    ca: Any
-    ca_file: str
-    cert_file: str
-    key_file: str
-
-    def server_context(self, *hosts: str, client_auth: bool = False) -> ssl.SSLContext:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.ca.issue_cert(*hosts).configure_cert(context)
-        if client_auth:
-            context.verify_mode = ssl.CERT_REQUIRED
-            self.ca.configure_trust(context)
-        return context
 
 
 @pytest.fixture(scope="module")

@@ -108,7 +108,7 @@ from .._settings import setting
 from .._tls import HttpsConfig, create_ssl_context, find_ssl_error, tls_error
 
 if TYPE_CHECKING:
-    from urllib3._base_connection import BaseHTTPConnection, BaseHTTPSConnection
+    from urllib3._base_connection import BaseHTTPConnection
     from yarl import URL
 
 __all__ = [
@@ -476,7 +476,9 @@ def _validate(conn: BaseHTTPConnection) -> None:
         call.connected(conn)
 
 
-class _HTTPPool(urllib3.HTTPConnectionPool):
+class _Tracked(urllib3.HTTPConnectionPool):
+    """What every pool of this engine adds: interim answers skipped, its connections known to the call."""
+
     def _new_conn(self) -> BaseHTTPConnection:
         return _new_connection(super()._new_conn())
 
@@ -487,15 +489,12 @@ class _HTTPPool(urllib3.HTTPConnectionPool):
         _validate(conn)
 
 
-class _HTTPSPool(urllib3.HTTPSConnectionPool):
-    def _new_conn(self) -> BaseHTTPSConnection:
-        return _new_connection(super()._new_conn())
+class _HTTPPool(_Tracked):
+    pass
 
-    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
-        return _taken(super()._get_conn(timeout))
 
-    def _validate_conn(self, conn: BaseHTTPConnection) -> None:
-        _validate(conn)
+class _HTTPSPool(_Tracked, urllib3.HTTPSConnectionPool):  # type: ignore[misc]
+    pass
 
 
 _POOLS: dict[str, type[urllib3.HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
@@ -506,25 +505,11 @@ def _socks_pools() -> dict[str, type[urllib3.HTTPConnectionPool]]:
     """The SOCKS pools, defined on first use (importing urllib3.contrib.socks imports PySocks)."""
     from urllib3.contrib.socks import SOCKSHTTPConnectionPool, SOCKSHTTPSConnectionPool
 
-    class _SOCKSHTTPPool(SOCKSHTTPConnectionPool):
-        def _new_conn(self) -> BaseHTTPConnection:
-            return _new_connection(super()._new_conn())
+    class _SOCKSHTTPPool(_Tracked, SOCKSHTTPConnectionPool):
+        pass
 
-        def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
-            return _taken(super()._get_conn(timeout))
-
-        def _validate_conn(self, conn: BaseHTTPConnection) -> None:
-            _validate(conn)
-
-    class _SOCKSHTTPSPool(SOCKSHTTPSConnectionPool):
-        def _new_conn(self) -> BaseHTTPSConnection:
-            return _new_connection(super()._new_conn())
-
-        def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
-            return _taken(super()._get_conn(timeout))
-
-        def _validate_conn(self, conn: BaseHTTPConnection) -> None:
-            _validate(conn)
+    class _SOCKSHTTPSPool(_Tracked, SOCKSHTTPSConnectionPool):  # type: ignore[misc]
+        pass
 
     return {"http": _SOCKSHTTPPool, "https": _SOCKSHTTPSPool}
 
