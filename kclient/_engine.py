@@ -19,7 +19,7 @@ from ._models import Request, Response, Timeouts
 from ._proxy import ProxyConfig, ProxyKind
 from ._settings import build_settings, setting
 
-__all__ = ["Capabilities", "Engine", "EngineConfig"]
+__all__ = ["Capabilities", "Engine", "EngineConfig", "require_module"]
 
 
 def _proxy_or_none(value: object) -> ProxyConfig | None:
@@ -159,6 +159,19 @@ class Engine(abc.ABC):
 
 
 _NO_TIMEOUTS = Timeouts()
+
+
+def require_module(engine: str, module: str, what: str, extra: str, *, package: str | None = None) -> None:
+    """Raise ``ConfigError`` with the pip line when ``module`` (of ``package``) is not installed.
+
+    For engine features that need an optional library (HTTP/2, SOCKS), checked when the engine is created.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise ConfigError(
+            f"Engine {engine} needs the {package or module} package for {what}: pip install 'kclient[{extra}]'."
+        )
 
 
 def _unsupported(engine: str, what: str, predicate: Any) -> str:

@@ -33,7 +33,7 @@ as ``__cause__``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from ._models import Response
@@ -65,6 +65,8 @@ __all__ = [
     "UnsupportedSettingError",
     "WriteError",
 ]
+
+E = TypeVar("E", bound=BaseException)
 
 
 class KClientError(Exception):
@@ -176,3 +178,15 @@ class DecodingError(KClientError, ValueError):
 
 class UnhandledRequestError(KClientError, LookupError):
     """The Mock engine has no handler left for a request."""
+
+
+def find_cause(exc: BaseException, kind: type[E] | tuple[type[E], ...]) -> E | None:
+    """The first exception of ``kind`` in ``exc``'s chain: itself, then its ``__cause__`` or ``__context__``."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Request", "Response", "ResponseStream", "Timeouts"]
 
+#: Methods that may be sent twice with the same effect (RFC 9110): an engine sends one of them
+#: once more when the server closed a reused keep-alive connection before answering.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+
 #: A request body: bytes sent as they are, or an async iterable sent chunked.
 Body = bytes | AsyncIterable[bytes]
 

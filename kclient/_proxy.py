@@ -6,6 +6,7 @@ and every message print the URL with its password replaced by ``***``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -15,7 +16,7 @@ from ._redact import mask_credentials, mask_url, mask_url_text
 if TYPE_CHECKING:
     from yarl import URL
 
-__all__ = ["ProxyBuilder", "ProxyConfig", "ProxyKind"]
+__all__ = ["EnvironmentProxies", "ProxyBuilder", "ProxyConfig", "ProxyKind"]
 
 ProxyKind = Literal["http", "socks"]
 
@@ -44,6 +45,17 @@ class ProxyConfig:
         return f"ProxyConfig({self.kind}, {mask_url(self.url)!r})"
 
     __str__ = __repr__
+
+    @property
+    def basic_authorization(self) -> str | None:
+        """The ``Proxy-Authorization`` value made of the URL's credentials (``None`` without any)."""
+        url = self.url
+        if url.user is None and url.password is None:
+            return None
+        import base64
+
+        token = base64.b64encode(f"{url.user or ''}:{url.password or ''}".encode()).decode("ascii")
+        return f"Basic {token}"
 
     @classmethod
     def parse(cls, value: object) -> ProxyConfig:
@@ -105,3 +117,43 @@ class ProxyBuilder:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"Invalid SOCKS proxy {host!r}:{port}: {mask_credentials(str(exc))}") from None
         return ProxyConfig("socks", url)
+
+
+class EnvironmentProxies:
+    """The proxy variables, read once (when an engine is created): which proxy a URL goes through.
+
+    ``HTTP_PROXY`` and ``HTTPS_PROXY`` by URL scheme (``ALL_PROXY`` standing in with
+    ``fall_back_to_all``), of the ``kinds`` the engine takes; ``NO_PROXY`` exempts hosts. A value
+    kclient cannot use is ignored, as curl does.
+    """
+
+    __slots__ = ("proxies", "settings")
+
+    def __init__(self, kinds: Collection[ProxyKind], *, fall_back_to_all: bool = False) -> None:
+        import urllib.request
+
+        #: The variables as urllib reads them: ``{"http": ..., "no": ...}``.
+        self.settings: dict[str, str] = urllib.request.getproxies_environment()
+        #: The usable proxy for each URL scheme that has one.
+        self.proxies: dict[str, ProxyConfig] = {}
+        for scheme in ("http", "https"):
+            value = self.settings.get(scheme) or (self.settings.get("all") if fall_back_to_all else None)
+            if not value:
+                continue
+            try:
+                proxy = ProxyConfig.parse(value if "://" in value else f"http://{value}")
+            except ConfigError:
+                continue
+            if proxy.kind in kinds:
+                self.proxies[scheme] = proxy
+
+    def for_url(self, url: URL) -> ProxyConfig | None:
+        """The proxy for ``url``, or ``None`` (no variable for its scheme, or its host is in NO_PROXY)."""
+        found = self.proxies.get(url.scheme)
+        if found is None:
+            return None
+        import urllib.request
+
+        if urllib.request.proxy_bypass_environment(url.raw_host or "", self.settings):  # type: ignore[attr-defined]
+            return None
+        return found

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 
-from ._errors import ConfigError, TLSError
+from ._errors import ConfigError, TLSError, find_cause
 from ._settings import setting
 
 __all__ = ["HttpsConfig", "create_ssl_context", "find_ssl_error", "tls_error"]
@@ -60,11 +60,4 @@ def tls_error(host: str, exc: ssl.SSLError) -> TLSError:
 
 def find_ssl_error(exc: BaseException) -> ssl.SSLError | None:
     """The ``ssl.SSLError`` behind ``exc`` (itself, or in its ``__cause__`` / ``__context__`` chain)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
+    return find_cause(exc, ssl.SSLError)

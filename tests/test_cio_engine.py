@@ -25,7 +25,6 @@ from typing import Any
 
 import anyio
 import pytest
-import trustme
 from engines.faults import FaultServer, _head, _read_request, _Request, _TrackedServer
 from engines.support import HANG_GUARD, Pki, pattern_bytes
 
@@ -208,14 +207,7 @@ def fault_server() -> Iterator[FaultServer]:
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    ca = trustme.CA()
-    folder = tmp_path_factory.mktemp("cio-pki")
-    ca_file, cert_file, key_file = folder / "ca.pem", folder / "client.pem", folder / "client.key"
-    ca.cert_pem.write_to_path(str(ca_file))
-    client = ca.issue_cert("client@example")
-    client.cert_chain_pems[0].write_to_path(str(cert_file))
-    client.private_key_pem.write_to_path(str(key_file))
-    return Pki(ca, str(ca_file), str(cert_file), str(key_file))
+    return Pki.create(tmp_path_factory.mktemp("cio-pki"))
 
 
 @pytest.fixture(scope="module")

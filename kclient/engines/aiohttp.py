@@ -35,11 +35,8 @@ a bytes body with them), so the engine adds no retry of its own.
 from __future__ import annotations
 
 import asyncio
-import base64
-import importlib.util
 import io
 import ssl
-import urllib.request
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,7 +50,7 @@ import aiohttp.http
 from yarl import URL
 
 from .._decoding import Decoder, accept_encoding, decoder_for
-from .._engine import Capabilities, Engine, EngineConfig
+from .._engine import Capabilities, Engine, EngineConfig, require_module
 from .._errors import (
     ConfigError,
     ConnectError,
@@ -68,9 +65,10 @@ from .._errors import (
     TLSError,
     TransportError,
     WriteError,
+    find_cause,
 )
 from .._models import Request, Response
-from .._proxy import ProxyConfig
+from .._proxy import EnvironmentProxies, ProxyConfig
 from .._redact import mask_credentials, mask_url
 from .._settings import setting
 from .._tls import HttpsConfig, create_ssl_context, find_ssl_error, tls_error
@@ -198,14 +196,7 @@ def _decoding_failed(exc: BaseException) -> bool:
     """True for a payload error caused by a content-encoding (decompression) error."""
     from aiohttp.http_exceptions import ContentEncodingError
 
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ContentEncodingError):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
+    return find_cause(exc, ContentEncodingError) is not None
 
 
 def _native_ssl_error(exc: BaseException) -> ssl.SSLError | None:
@@ -266,11 +257,6 @@ class AiohttpConfig(EngineConfig):
 _LARGE_BODY = 1 << 20
 
 
-def _require_module(module: str, what: str, extra: str) -> None:
-    if importlib.util.find_spec(module) is None:
-        raise ConfigError(f"Engine Aiohttp needs the {module} package for {what}: pip install 'kclient[{extra}]'.")
-
-
 class _HttpProxy(NamedTuple):
     """An HTTP proxy as aiohttp is given it: its URL without credentials (aiohttp shows it in its
     errors) and the Proxy-Authorization value made of them."""
@@ -280,28 +266,8 @@ class _HttpProxy(NamedTuple):
 
     @classmethod
     def of(cls, proxy: ProxyConfig) -> _HttpProxy:
-        url = proxy.url
-        if url.user is None and url.password is None:
-            return cls(url, None)
-        token = base64.b64encode(f"{url.user or ''}:{url.password or ''}".encode()).decode("ascii")
-        return cls(url.with_user(None), f"Basic {token}")
-
-
-def _environment_proxies() -> tuple[dict[str, _HttpProxy], dict[str, str]]:
-    """HTTP and HTTPS proxies from the environment, and the environment's proxy settings (for NO_PROXY)."""
-    settings = urllib.request.getproxies_environment()
-    found: dict[str, _HttpProxy] = {}
-    for scheme in ("http", "https"):
-        value = settings.get(scheme)
-        if not value:
-            continue
-        try:
-            proxy = ProxyConfig.parse(value if "://" in value else f"http://{value}")
-        except ConfigError:
-            continue  # an environment variable kclient cannot use is ignored, as curl does
-        if proxy.kind == "http":
-            found[scheme] = _HttpProxy.of(proxy)
-    return found, settings
+        authorization = proxy.basic_authorization
+        return cls(proxy.url if authorization is None else proxy.url.with_user(None), authorization)
 
 
 async def _response(native: aiohttp.ClientResponse, request: Request) -> Response:
@@ -309,6 +275,8 @@ async def _response(native: aiohttp.ClientResponse, request: Request) -> Respons
     version = native.version
     http_version = f"HTTP/{version.major}.{version.minor}" if version is not None else "HTTP/1.1"
     decoder = decoder_for(native.headers.get("Content-Encoding"))
+    content: bytes | None = None
+    stream: _AiohttpStream | None = None
     if native.content.is_eof():  # the whole body came with the head: hand it over read, no stream
         try:
             content = await native.read()  # from the buffer, without waiting
@@ -318,21 +286,16 @@ async def _response(native: aiohttp.ClientResponse, request: Request) -> Respons
             native.release()
         if decoder is not None:
             content = _decoded(decoder, content, request)
-        return Response(
-            native.status,
-            request=request,
-            headers=native.headers,
-            reason=native.reason,
-            http_version=http_version,
-            content=content,
-        )
+    else:
+        stream = _AiohttpStream(native, request, decoder)
     return Response(
         native.status,
         request=request,
         headers=native.headers,
         reason=native.reason,
         http_version=http_version,
-        stream=_AiohttpStream(native, request, decoder),
+        content=content,
+        stream=stream,
     )
 
 
@@ -463,9 +426,10 @@ class Aiohttp(Engine):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ssl_context: ssl.SSLContext | None = None
         self._ssl_pending: asyncio.Future[ssl.SSLContext] | None = None
-        self._env_proxies, self._env_settings = (
-            _environment_proxies() if cfg.trust_env and cfg.proxy is None else ({}, {})
-        )
+        env = EnvironmentProxies({"http"}) if cfg.trust_env and cfg.proxy is None else None
+        self._env_proxies = env if env is not None and env.proxies else None
+        #: The environment's proxies as aiohttp is given them, made once.
+        self._env_http = {proxy: _HttpProxy.of(proxy) for proxy in env.proxies.values()} if env is not None else {}
         self._proxy = _HttpProxy.of(cfg.proxy) if cfg.proxy is not None and cfg.proxy.kind == "http" else None
         self._closed = False
 
@@ -473,7 +437,7 @@ class Aiohttp(Engine):
     def check_capabilities(cls, config: EngineConfig) -> None:
         super().check_capabilities(config)
         if config.proxy is not None and config.proxy.kind == "socks":
-            _require_module("aiohttp_socks", "a SOCKS proxy", "socks")
+            require_module(cls.name, "aiohttp_socks", "a SOCKS proxy", "socks")
 
     # -- sending ------------------------------------------------------------------------------
     async def send(self, request: Request) -> Response:
@@ -515,7 +479,7 @@ class Aiohttp(Engine):
         if t.connect is not None or t.socket is not None:
             options["timeout"] = aiohttp.ClientTimeout(connect=t.connect, sock_connect=t.connect, sock_read=t.socket)
         headers = request.headers
-        proxy = self._proxy or (self._env_proxy(request.url) if self._env_proxies else None)
+        proxy = self._proxy or (self._env_proxy(request.url) if self._env_proxies is not None else None)
         if proxy is not None:
             options["proxy"] = proxy.url
             if proxy.authorization is not None:
@@ -527,10 +491,9 @@ class Aiohttp(Engine):
         return headers, options
 
     def _env_proxy(self, url: URL) -> _HttpProxy | None:
-        found = self._env_proxies.get(url.scheme)
-        if found is None or urllib.request.proxy_bypass_environment(url.raw_host or "", self._env_settings):  # type: ignore[attr-defined]
-            return None
-        return found
+        assert self._env_proxies is not None
+        found = self._env_proxies.for_url(url)
+        return None if found is None else self._env_http[found]
 
     # -- the session --------------------------------------------------------------------------
     async def _open_session(self, request: Request, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession:

@@ -14,7 +14,6 @@ engine does, once, for idempotent requests whose body is plain bytes.
 
 from __future__ import annotations
 
-import importlib.util
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -24,9 +23,8 @@ from typing import Any
 import httpx
 from multidict import CIMultiDict
 
-from .._engine import Capabilities, Engine, EngineConfig
+from .._engine import Capabilities, Engine, EngineConfig, require_module
 from .._errors import (
-    ConfigError,
     ConnectError,
     ConnectTimeout,
     DecodingError,
@@ -40,7 +38,7 @@ from .._errors import (
     TransportError,
     WriteError,
 )
-from .._models import Request, Response
+from .._models import IDEMPOTENT_METHODS, Request, Response
 from .._redact import mask_url
 from .._settings import setting
 from .._tls import HttpsConfig, create_ssl_context, find_ssl_error, tls_error
@@ -110,19 +108,11 @@ class HttpxConfig(EngineConfig):
     https: HttpsConfig = setting(default_factory=HttpsConfig)
 
 
-_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
-
-
 def _unanswered(exc: httpx.TransportError) -> bool:
     """The server closed the connection before any byte of the answer (FIN or RST while waiting)."""
     if isinstance(exc, httpx.RemoteProtocolError):
         return "without sending a response" in str(exc)
     return find_ssl_error(exc) is None
-
-
-def _require_module(module: str, what: str, extra: str) -> None:
-    if importlib.util.find_spec(module) is None:
-        raise ConfigError(f"Engine Httpx needs the {module} package for {what}: pip install 'kclient[{extra}]'.")
 
 
 class _HttpxStream:
@@ -171,9 +161,9 @@ class Httpx(Engine):
         super().check_capabilities(config)
         assert isinstance(config, HttpxConfig)
         if config.http2:
-            _require_module("h2", "http2=True", "http2")
+            require_module(cls.name, "h2", "http2=True", "http2")
         if config.proxy is not None and config.proxy.kind == "socks":
-            _require_module("socksio", "a SOCKS proxy", "socks")
+            require_module(cls.name, "socksio", "a SOCKS proxy", "socks")
 
     def _ssl_context(self) -> ssl.SSLContext:
         # ALPN is left to httpcore, which offers h2 only when http2=True.
@@ -203,7 +193,7 @@ class Httpx(Engine):
         client = self._async_client()
         t = request.timeouts
         timeout = httpx.Timeout(connect=t.connect, read=t.socket, write=t.socket, pool=t.connect)
-        retry = request.method in _IDEMPOTENT and isinstance(request.content, bytes)
+        retry = request.method in IDEMPOTENT_METHODS and isinstance(request.content, bytes)
         with map_exceptions(request):
             native_request = client.build_request(
                 request.method,

@@ -65,7 +65,6 @@ import socket
 import ssl
 import sys
 import threading
-import urllib.request
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,7 +83,7 @@ from urllib3.util.request import ACCEPT_ENCODING
 
 from .. import __version__
 from .._decoding import Decoder, decoder_for
-from .._engine import Capabilities, Engine, EngineConfig
+from .._engine import Capabilities, Engine, EngineConfig, require_module
 from .._errors import (
     ConfigError,
     ConnectError,
@@ -100,9 +99,10 @@ from .._errors import (
     TLSError,
     TransportError,
     WriteError,
+    find_cause,
 )
-from .._models import Request, Response
-from .._proxy import ProxyConfig
+from .._models import IDEMPOTENT_METHODS, Request, Response
+from .._proxy import EnvironmentProxies, ProxyConfig, ProxyKind
 from .._redact import MASK, mask_credentials, mask_url
 from .._settings import setting
 from .._tls import HttpsConfig, create_ssl_context, find_ssl_error, tls_error
@@ -230,14 +230,7 @@ def _socks_error_in(exc: BaseException) -> bool:
     socks_error = getattr(socks, "ProxyError", None)
     if not isinstance(socks_error, type):
         return False
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, socks_error):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
+    return find_cause(exc, socks_error) is not None
 
 
 def _ssl_error_in(exc: BaseException) -> ssl.SSLError | None:
@@ -516,7 +509,6 @@ def _socks_pools() -> dict[str, type[urllib3.HTTPConnectionPool]]:
 
 # -- request and response details -------------------------------------------------------------
 
-_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 _USER_AGENT = f"kclient/{__version__}"
 #: Bodies of at most this many bytes are read with the head; larger ones stream in pieces of this size.
 _PIECE = 64 * 1024
@@ -637,28 +629,6 @@ async def _close_iterator(iterator: AsyncIterator[bytes]) -> None:
             await closer()
 
 
-def _environment_proxies(environment: dict[str, str]) -> dict[str, ProxyConfig]:
-    """The proxies named by HTTP_PROXY, HTTPS_PROXY and ALL_PROXY that this engine can use, by URL scheme."""
-    found: dict[str, ProxyConfig] = {}
-    for scheme in ("http", "https"):
-        value = environment.get(scheme) or environment.get("all")
-        if not value:
-            continue
-        try:
-            proxy = ProxyConfig.parse(value if "://" in value else f"http://{value}")
-        except ConfigError:
-            continue  # an environment variable kclient cannot use is ignored, as curl does
-        if proxy.kind == "socks" and not _available("socks"):
-            continue
-        found[scheme] = proxy
-    return found
-
-
-def _require_module(module: str, package: str, what: str, extra: str) -> None:
-    if not _available(module):
-        raise ConfigError(f"Engine Urllib3 needs the {package} package for {what}: pip install 'kclient[{extra}]'.")
-
-
 # -- the engine -------------------------------------------------------------------------------
 
 
@@ -680,9 +650,10 @@ class Urllib3(Engine):
         self._lock = threading.Lock()
         self._managers: dict[ProxyConfig | None, urllib3.PoolManager] = {}
         self._context: ssl.SSLContext | None = None
-        self._environment = urllib.request.getproxies_environment() if cfg.trust_env and cfg.proxy is None else {}
-        self._env_proxies = _environment_proxies(self._environment)
-        proxies = [cfg.proxy, *self._env_proxies.values()]
+        kinds: set[ProxyKind] = {"http", "socks"} if _available("socks") else {"http"}
+        env = EnvironmentProxies(kinds, fall_back_to_all=True) if cfg.trust_env and cfg.proxy is None else None
+        self._env_proxies = env
+        proxies = [cfg.proxy, *(env.proxies.values() if env is not None else ())]
         self._secrets = tuple({p.url.password for p in proxies if p is not None and p.url.password})
         self._accept_encoding = _accept_encoding()
         self._limiter: anyio.CapacityLimiter | None = None
@@ -695,7 +666,7 @@ class Urllib3(Engine):
     def check_capabilities(cls, config: EngineConfig) -> None:
         super().check_capabilities(config)
         if config.proxy is not None and config.proxy.kind == "socks":
-            _require_module("socks", "PySocks", "a SOCKS proxy", "socks")
+            require_module(cls.name, "socks", "a SOCKS proxy", "socks", package="PySocks")
 
     @property
     def thread_count(self) -> int:
@@ -728,7 +699,7 @@ class Urllib3(Engine):
         iterator: AsyncIterator[bytes] | None = None
         if isinstance(content, bytes):
             body: bytes | Iterator[bytes] | None = content or None
-            retry = request.method in _IDEMPOTENT
+            retry = request.method in IDEMPOTENT_METHODS
         else:
             iterator = content.__aiter__()
             body, retry = _pull(call, iterator), False
@@ -798,23 +769,17 @@ class Urllib3(Engine):
     def _response(self, request: Request, opened: _Opened) -> Response:
         native = opened.native
         headers = CIMultiDict(native.headers.items())
-        if opened.content is not None:
-            return Response(
-                native.status,
-                request=request,
-                headers=headers,
-                reason=native.reason or None,
-                http_version=_http_version(native),
-                content=opened.content,
-            )
-        stream = _Stream(self, request, native, opened.decoder)
-        self._streams.add(stream)
+        stream: _Stream | None = None
+        if opened.content is None:
+            stream = _Stream(self, request, native, opened.decoder)
+            self._streams.add(stream)
         return Response(
             native.status,
             request=request,
             headers=headers,
             reason=native.reason or None,
             http_version=_http_version(native),
+            content=opened.content,
             stream=stream,
         )
 
@@ -841,10 +806,7 @@ class Urllib3(Engine):
     def _proxy_for(self, url: URL) -> ProxyConfig | None:
         if self.config.proxy is not None:
             return self.config.proxy
-        found = self._env_proxies.get(url.scheme)
-        if found is None or urllib.request.proxy_bypass_environment(url.raw_host or "", self._environment):  # type: ignore[attr-defined]
-            return None
-        return found
+        return self._env_proxies.for_url(url) if self._env_proxies is not None else None
 
     def _manager(self, proxy: ProxyConfig | None) -> urllib3.PoolManager:
         """The pool manager for a way out (direct or a proxy), made on first use (on a worker thread:
@@ -878,9 +840,8 @@ class Urllib3(Engine):
             pools = _socks_pools()
         else:
             url = proxy.url
-            credentials = None
-            if url.user is not None:
-                credentials = urllib3.make_headers(proxy_basic_auth=f"{url.user}:{url.password or ''}")
+            authorization = proxy.basic_authorization
+            credentials = None if authorization is None else {"Proxy-Authorization": authorization}
             manager = urllib3.ProxyManager(
                 str(url.with_user(None)),
                 proxy_headers=credentials,

@@ -222,16 +222,7 @@ def fault_server_factory() -> Iterator[Callable[[], FaultServer]]:
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """A trustme CA and a client certificate it issued, as PEM files."""
-    import trustme
-
-    ca = trustme.CA()
-    folder = tmp_path_factory.mktemp("pki")
-    ca_file, cert_file, key_file = folder / "ca.pem", folder / "client.pem", folder / "client.key"
-    ca.cert_pem.write_to_path(str(ca_file))
-    client = ca.issue_cert("client@example")
-    client.cert_chain_pems[0].write_to_path(str(cert_file))
-    client.private_key_pem.write_to_path(str(key_file))
-    return Pki(ca, str(ca_file), str(cert_file), str(key_file))
+    return Pki.create(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="session")

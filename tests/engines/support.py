@@ -12,6 +12,7 @@ import random
 import ssl
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -225,6 +226,19 @@ class Pki:
     ca_file: str
     cert_file: str
     key_file: str
+
+    @classmethod
+    def create(cls, folder: Path) -> Pki:
+        """A new trustme CA and a client certificate it issued, written as PEM files into ``folder``."""
+        import trustme
+
+        ca = trustme.CA()
+        ca_file, cert_file, key_file = folder / "ca.pem", folder / "client.pem", folder / "client.key"
+        ca.cert_pem.write_to_path(str(ca_file))
+        client = ca.issue_cert("client@example")
+        client.cert_chain_pems[0].write_to_path(str(cert_file))
+        client.private_key_pem.write_to_path(str(key_file))
+        return cls(ca, str(ca_file), str(cert_file), str(key_file))
 
     def server_context(self, *hosts: str, client_auth: bool = False) -> ssl.SSLContext:
         """A server context with a certificate for ``hosts``; ``client_auth`` requires a client certificate."""

@@ -10,11 +10,9 @@ byte of the answer is sent once more on a fresh connection when its method is id
 from __future__ import annotations
 
 import asyncio
-import base64
 import ipaddress
 import socket
 import ssl
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -33,8 +31,8 @@ from ..._errors import (
     TLSError,
     TransportError,
 )
-from ..._models import Request, Response, Timeouts
-from ..._proxy import ProxyConfig
+from ..._models import IDEMPOTENT_METHODS, Request, Response, Timeouts
+from ..._proxy import EnvironmentProxies, ProxyConfig
 from ..._redact import mask_url
 from ..._tls import create_ssl_context, tls_error
 from ._config import CIOConfig
@@ -46,7 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CIO"]
 
-_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _USER_AGENT = f"kclient/{__version__}"
 
@@ -72,7 +69,7 @@ class CIO(Engine):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._ssl_context: ssl.SSLContext | None = None
-        self._env_proxies = _environment_proxies() if cfg.trust_env and cfg.proxy is None else {}
+        self._env_proxies = _environment_proxies(cfg.trust_env and cfg.proxy is None)
         self._accept_encoding = accept_encoding()
         self._default_headers = f"User-Agent: {_USER_AGENT}\r\nAccept: */*\r\nAccept-Encoding: {self._accept_encoding}"
         self._closed = False
@@ -115,7 +112,7 @@ class CIO(Engine):
                         await connection.wait(headers, socket_timeout, exchange)
                 headers.result()
             except Unanswered as exc:
-                if attempt == 1 and request.method in _IDEMPOTENT and isinstance(body, bytes):
+                if attempt == 1 and request.method in IDEMPOTENT_METHODS and isinstance(body, bytes):
                     continue  # the keep-alive race: the server closed a reused connection; send again
                 raise ReadError(
                     f"{exc} {_describe(request)} was not sent again: "
@@ -142,25 +139,22 @@ class CIO(Engine):
     def _response(self, request: Request, exchange: Exchange, socket_timeout: float | None) -> Response:
         raw = exchange.headers
         decoder = decoder_for(header_value(raw, b"content-encoding"))
+        content: bytes | None = None
+        stream: _Body | None = None
         if exchange.body_done:
             content = exchange.take_body()
             if decoder is not None:
                 content = decoder.decode(content) + decoder.flush()
-            return Response(
-                exchange.status,
-                request=request,
-                raw_headers=raw,
-                reason=exchange.reason,
-                http_version=exchange.http_version,
-                content=content,
-            )
+        else:
+            stream = _Body(exchange, decoder, socket_timeout)
         return Response(
             exchange.status,
             request=request,
             raw_headers=raw,
             reason=exchange.reason,
             http_version=exchange.http_version,
-            stream=_Body(exchange, decoder, socket_timeout),
+            content=content,
+            stream=stream,
         )
 
     # -- routes and request heads -------------------------------------------------------------
@@ -168,24 +162,16 @@ class CIO(Engine):
         scheme = url.scheme
         host = url.raw_host or ""
         port = url.port or (443 if scheme == "https" else 80)
-        proxy = self.config.proxy or self._env_proxy(url)
+        env = self._env_proxies
+        proxy = self.config.proxy or (env.for_url(url) if env is not None else None)
         target = url.raw_path_qs or "/"
         if proxy is None:
             return (scheme, host, port, None), target, None
-        auth = _basic_auth(proxy)
         if scheme == "http":  # absolute-form request to the proxy
             proxy_url = proxy.url
             key = (proxy_url.scheme, proxy_url.raw_host or "", proxy_url.port or 80, None)
-            return key, str(url.with_fragment(None)), auth
+            return key, str(url.with_fragment(None)), proxy.basic_authorization
         return (scheme, host, port, proxy), target, None  # a CONNECT tunnel carries the request
-
-    def _env_proxy(self, url: URL) -> ProxyConfig | None:
-        if not self._env_proxies:
-            return None
-        found = self._env_proxies.get(url.scheme)
-        if found is None or urllib.request.proxy_bypass_environment(url.raw_host or ""):  # type: ignore[attr-defined]
-            return None
-        return found
 
     def _serialize(self, request: Request, target: str, proxy_auth: str | None) -> bytes:
         """The request head: request line, Host, the request's headers, defaults and body framing."""
@@ -312,7 +298,7 @@ class CIO(Engine):
     async def _tunnel(self, connection: Connection, host: str, port: int, proxy: ProxyConfig) -> None:
         authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}", f"User-Agent: {_USER_AGENT}"]
-        auth = _basic_auth(proxy)
+        auth = proxy.basic_authorization
         if auth is not None:
             lines.append(f"Proxy-Authorization: {auth}")
         answer = await connection.open_tunnel(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
@@ -445,22 +431,9 @@ def _origin(key: RouteKey) -> str:
     return f"{scheme}://{host}:{port}"
 
 
-def _basic_auth(proxy: ProxyConfig) -> str | None:
-    url = proxy.url
-    if url.user is None:
+def _environment_proxies(trusted: bool) -> EnvironmentProxies | None:
+    """The HTTP proxies of the environment, or ``None`` when there is none to use (the hot path checks that)."""
+    if not trusted:
         return None
-    token = base64.b64encode(f"{url.user}:{url.password or ''}".encode()).decode("ascii")
-    return f"Basic {token}"
-
-
-def _environment_proxies() -> dict[str, ProxyConfig]:
-    found: dict[str, ProxyConfig] = {}
-    for scheme, value in urllib.request.getproxies_environment().items():
-        if scheme in ("http", "https") and value:
-            try:
-                proxy = ProxyConfig.parse(value if "://" in value else f"http://{value}")
-            except ConfigError:
-                continue  # an environment variable kclient cannot use is ignored, as curl does
-            if proxy.kind == "http":
-                found[scheme] = proxy
-    return found
+    found = EnvironmentProxies({"http"})
+    return found if found.proxies else None
