@@ -40,6 +40,7 @@ from ._errors import (
     ServerResponseError,
     SocketTimeout,
     TLSError,
+    TooManyRedirectsError,
     TransportError,
     UnhandledRequestError,
     UnsupportedSettingError,
@@ -47,12 +48,21 @@ from ._errors import (
 )
 from ._lifecycle import ClientStatus
 from ._models import Request, Response, Timeouts
-from ._plugin import HttpTimeout, Plugin, PluginConfig
+from ._plugin import Plugin, PluginConfig, SendOrder
 from ._proxy import ProxyBuilder, ProxyConfig
 from ._registry import EngineInfo, EngineRegistry
 from ._runner import run
 from ._settings import SettingInfo, describe_settings, setting
 from ._states import ClientState
+from ._version import __version__
+from .plugins import (
+    DEFAULT_PLUGINS,
+    DefaultRequest,
+    HttpCallValidator,
+    HttpRedirect,
+    HttpTimeout,
+    UserAgent,
+)
 
 if TYPE_CHECKING:
     from .engines.cio import CIO, CIOConfig
@@ -68,7 +78,6 @@ if TYPE_CHECKING:
         respond_redirect,
     )
 
-__version__ = "0.1.0"
 
 __all__ = [
     "BlockingClient",
@@ -83,14 +92,18 @@ __all__ = [
     "ConfigError",
     "ConnectError",
     "ConnectTimeout",
+    "DEFAULT_PLUGINS",
     "DecodingError",
+    "DefaultRequest",
     "Engine",
     "EngineConfig",
     "EngineInfo",
     "EngineNotFoundError",
     "EngineRegistry",
+    "HttpCallValidator",
     "HttpClient",
     "HttpClientConfig",
+    "HttpRedirect",
     "HttpTimeout",
     "Httpx",
     "HttpxConfig",
@@ -113,14 +126,17 @@ __all__ = [
     "Response",
     "ResponseError",
     "ResponseNotReadError",
+    "SendOrder",
     "ServerResponseError",
     "SettingInfo",
     "SocketTimeout",
     "TLSError",
     "Timeouts",
+    "TooManyRedirectsError",
     "TransportError",
     "UnhandledRequestError",
     "UnsupportedSettingError",
+    "UserAgent",
     "WriteError",
     "__version__",
     "describe_settings",

@@ -1,9 +1,10 @@
 """``HttpClient``: the client core. It owns a lifecycle, a plugin chain and an engine.
 
-A request goes through named stages: build (``_request_builder``), prepare (plugins),
-register (lifecycle: refused unless ACTIVE, cancellable by ``cancel()``), send (the
-engine), read and validate, release (response closed, lifecycle told). The sync face
-is ``client.blocking``, which runs the same coroutines through ``kclient.run``.
+A request goes through named stages: build (``_request_builder``), prepare (plugins'
+``on_request``), register (lifecycle: refused unless ACTIVE, cancellable by ``cancel()``),
+the send chain (plugins' ``on_send`` around the engine, with the client's own read stage
+at ``SendOrder.READ``), release (response closed, lifecycle told). The sync face is
+``client.blocking``, which runs the same coroutines through ``kclient.run``.
 """
 
 from __future__ import annotations
@@ -19,16 +20,19 @@ from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 from ._blocking import BlockingClient
 from ._client_config import HttpClientConfig
 from ._engine import Engine
-from ._errors import ClientCancelledError, ConfigError, RequestTimeout
+from ._errors import ClientCancelledError, ConfigError, InvalidRequestError, RequestTimeout
 from ._lifecycle import ClientStatus, Lifecycle, StatusListener
 from ._models import Request, Response, Timeouts
-from ._plugin import Plugin
+from ._plugin import Plugin, Send, SendOrder, compose
 from ._redact import mask_url
 from ._registry import EngineRegistry, default_registry
+from ._request_options import PLUGIN_OPTIONS
 from ._runner import run
 from ._states import ClientState
 
 if TYPE_CHECKING:
+    from yarl import URL
+
     from ._request_options import RequestOptions, URLInput
 
 __all__ = ["HttpClient"]
@@ -77,11 +81,18 @@ class HttpClient:
         self._engine, self._owns_engine, self._chosen_by_default = _make_engine(
             engine_choice, config.engine_settings, registry or default_registry()
         )
-        self._plugins: dict[type[Plugin], Plugin] = dict(config.plugins)
-        self._plugin_chain = tuple(self._plugins.values())
+        self._plugins: dict[type[Plugin], Plugin] = config.installed_plugins()
+        plugins = tuple(self._plugins.values())
+        self._preparers = tuple(p for p in plugins if p.prepares_request())
+        senders = [p for p in plugins if p.intercepts_send()]
+        below_read = compose([p for p in senders if p.send_order > SendOrder.READ], self._engine.send)
+        self._send_attempt: Send = below_read
+        self._call = compose([p for p in senders if p.send_order < SendOrder.READ], self._read_attempt)
+        self._stream_call = compose(senders, self._engine.send)
+        self._handled_options = frozenset(option for p in plugins for option in p.request_options)
+        self._base_url = config.base_url(self._plugins)
         engine_timeouts = self._engine.default_timeouts()
         self._engine_timeouts = engine_timeouts if engine_timeouts != Timeouts() else None
-        self.expect_success = config.expect_success
         self._lifecycle = Lifecycle(self.name, self._release)
 
     # -- what the client is -----------------------------------------------------------------
@@ -122,6 +133,32 @@ class HttpClient:
         return found  # type: ignore[return-value]
 
     @property
+    def plugins(self) -> tuple[Plugin, ...]:
+        """The installed plugins, default ones included, in the order they were installed."""
+        return tuple(self._plugins.values())
+
+    @property
+    def expect_success(self) -> bool:
+        """True when non-2xx responses raise ``ResponseError`` (HttpCallValidator's ``expect_success``)."""
+        from .plugins.validator import HttpCallValidator
+
+        validator = self._plugins.get(HttpCallValidator)
+        return isinstance(validator, HttpCallValidator) and validator.config.expect_success
+
+    @expect_success.setter
+    def expect_success(self, value: bool) -> None:
+        import dataclasses
+
+        from .plugins.validator import HttpCallValidator
+
+        if not isinstance(value, bool):
+            raise ConfigError(f"expect_success must be True or False, not {value!r}.")
+        validator = self._plugins.get(HttpCallValidator)
+        if not isinstance(validator, HttpCallValidator):
+            raise ConfigError(f"expect_success needs the plugin HttpCallValidator, not installed on {self.name}.")
+        validator.config = dataclasses.replace(validator.config, expect_success=value)
+
+    @property
     def blocking(self) -> BlockingClient:
         """The same client for synchronous code: ``client.blocking.get(url)``."""
         return BlockingClient(self)
@@ -136,15 +173,12 @@ class HttpClient:
         """
         # The same stages as stream() below, written out flat: this is the measured hot path,
         # and a shared generator-based context manager costs several microseconds a request.
-        request = self._prepare(_build_request(method, url, options))
+        request = self._prepare(_build_request(method, url, options, self._base_url))
         scope = self._lifecycle.begin(lambda: _describe(request))
         ok = False
         try:
             with scope:
-                if request.timeouts.request is None:
-                    response = await self._send_and_read(request)
-                else:
-                    response = await self._send_within_deadline(request)
+                response = await self._call(request)
             if scope.cancelled_caught:
                 raise self._cancelled(request)
             ok = True
@@ -189,7 +223,7 @@ class HttpClient:
         """
         import anyio
 
-        request = self._prepare(_build_request(method, url, options))
+        request = self._prepare(_build_request(method, url, options, self._base_url))
         scope = self._lifecycle.begin(lambda: _describe(request))
         ok = False
         try:
@@ -197,10 +231,8 @@ class HttpClient:
                 limit = request.timeouts.request
                 with anyio.move_on_after(limit if limit is not None else math.inf) as deadline:
                     started = time.perf_counter()
-                    response = await self._engine.send(request)
+                    response = await self._stream_call(request)
                     try:
-                        if self.expect_success:
-                            response.raise_for_status()
                         yield response
                     finally:
                         await response.aclose()
@@ -215,27 +247,39 @@ class HttpClient:
 
     # -- the stages of a request ------------------------------------------------------------
     def _prepare(self, request: Request) -> Request:
-        for plugin in self._plugin_chain:
+        if request.attributes is not None:
+            self._check_request_options(request.attributes)
+        for plugin in self._preparers:
             request = plugin.on_request(request)
         if self._engine_timeouts is not None:
             request.timeouts = request.timeouts.merged_over(self._engine_timeouts)
         return request
 
-    async def _send_within_deadline(self, request: Request) -> Response:
+    def _check_request_options(self, attributes: Mapping[str, Any]) -> None:
+        for option in attributes:
+            if option in PLUGIN_OPTIONS and option not in self._handled_options:
+                plugin = PLUGIN_OPTIONS[option]
+                raise InvalidRequestError(
+                    f"{option}= is read by the plugin {plugin}, which is not installed on {self.name}: "
+                    f"create the client with HttpClient(engine, lambda c: c.install({plugin}))."
+                )
+
+    async def _read_attempt(self, request: Request) -> Response:
+        """The READ stage: one attempt sent and its body read, within the request timeout."""
+        if request.timeouts.request is None:
+            return await self._send_and_read(request)
         import anyio
 
-        with anyio.move_on_after(request.timeouts.request or math.inf):
+        with anyio.move_on_after(request.timeouts.request):
             return await self._send_and_read(request)
         raise self._timed_out(request)  # reached only when the deadline cancelled the exchange
 
     async def _send_and_read(self, request: Request) -> Response:
         started = time.perf_counter()
-        response = await self._engine.send(request)
+        response = await self._send_attempt(request)
         try:
             if not response.is_closed:  # an engine may hand over a body already read
                 await response.aread()
-            if self.expect_success:
-                response.raise_for_status()
         finally:
             if not response.is_closed:
                 await response.aclose()
@@ -268,8 +312,12 @@ class HttpClient:
         self._lifecycle.cancel()
 
     async def _release(self) -> None:
-        if self._owns_engine:
-            await self._engine.aclose()
+        try:
+            for plugin in self._plugins.values():
+                await plugin.on_close()
+        finally:
+            if self._owns_engine:
+                await self._engine.aclose()
 
     async def __aenter__(self) -> HttpClient:
         return self
@@ -302,13 +350,13 @@ def _describe(request: Request) -> str:
     return f"{request.method} {mask_url(request.url)}"
 
 
-def _build_request(method: str, url: URLInput, options: RequestOptions) -> Request:
+def _build_request(method: str, url: URLInput, options: RequestOptions, base: URL | None) -> Request:
     """``_request_builder.build_request``, imported on the first request (it loads yarl and multidict)."""
     global _build_request  # noqa: PLW0603 - replaced by the real builder once loaded
     from ._request_builder import build_request
 
     _build_request = build_request
-    return build_request(method, url, options)
+    return build_request(method, url, options, base)
 
 
 def _make_engine(

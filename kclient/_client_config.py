@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigError
 from ._plugin import Plugin
+
+if TYPE_CHECKING:
+    from yarl import URL
 
 __all__ = ["HttpClientConfig"]
 
@@ -14,15 +18,18 @@ class HttpClientConfig:
     """What a configure block may set: engine settings, plugins and ``expect_success``.
 
     ``c.engine(thread_count=2)`` adds engine settings (later calls add to earlier ones),
-    ``c.install(HttpTimeout, request_timeout=5)`` installs a plugin, and
+    ``c.install(HttpTimeout, request_timeout=5)`` installs a plugin, ``c.uninstall(HttpRedirect)``
+    removes one (the default plugins are in ``kclient.DEFAULT_PLUGINS``), and
     ``c.expect_success = True`` makes every non-2xx response raise a ``ResponseError``.
     """
 
     _ATTRIBUTES = ("engine_settings", "plugins", "expect_success")
 
     def __init__(self) -> None:
+        from .plugins import DEFAULT_PLUGINS
+
         self.engine_settings: dict[str, Any] = {}
-        self.plugins: dict[type[Plugin], Plugin] = {}
+        self.plugins: dict[type[Plugin], Plugin] = {plugin: plugin.create() for plugin in DEFAULT_PLUGINS}
         #: When True, responses whose status is not 2xx raise ``ResponseError`` subclasses.
         self.expect_success: bool = False
 
@@ -35,7 +42,7 @@ class HttpClientConfig:
             hint = f" Did you mean c.{guess[0]}?" if guess else ""
             raise ConfigError(
                 f"A configure block has no setting {name!r}.{hint} It sets c.expect_success and calls "
-                "c.engine(**settings) and c.install(Plugin, **options)."
+                "c.engine(**settings), c.install(Plugin, **options) and c.uninstall(Plugin)."
             )
         if name == "expect_success" and not isinstance(value, bool):
             raise ConfigError(f"c.expect_success must be True or False, not {value!r}.")
@@ -46,7 +53,38 @@ class HttpClientConfig:
         self.engine_settings.update(settings)
 
     def install(self, plugin: type[Plugin], **options: Any) -> None:
-        """Install ``plugin`` with ``options``; installing it again replaces its options."""
-        if not (isinstance(plugin, type) and issubclass(plugin, Plugin)):
-            raise ConfigError(f"install() takes a plugin class such as kclient.HttpTimeout, not {plugin!r}.")
-        self.plugins[plugin] = plugin.create(**options)
+        """Install ``plugin`` with ``options``; installing it again (or a default one) replaces its options."""
+        plugin_class = _plugin_class(plugin, "install")
+        self.plugins[plugin_class] = plugin_class.create(**options)
+
+    def uninstall(self, plugin: type[Plugin]) -> None:
+        """Remove ``plugin`` (a default one such as ``HttpRedirect``, or one installed before)."""
+        self.plugins.pop(_plugin_class(plugin, "uninstall"), None)
+
+    def installed_plugins(self) -> dict[type[Plugin], Plugin]:
+        """The plugins the client gets, with ``expect_success`` applied to HttpCallValidator."""
+        from .plugins.validator import HttpCallValidator
+
+        plugins = dict(self.plugins)
+        if self.expect_success:
+            validator = plugins.get(HttpCallValidator)
+            if not isinstance(validator, HttpCallValidator):
+                raise ConfigError(
+                    "c.expect_success = True needs the HttpCallValidator plugin, which this block uninstalled."
+                )
+            plugins[HttpCallValidator] = HttpCallValidator(dataclasses.replace(validator.config, expect_success=True))
+        return plugins
+
+    @staticmethod
+    def base_url(plugins: dict[type[Plugin], Plugin]) -> URL | None:
+        """DefaultRequest's base URL when it is installed (relative request URLs resolve against it)."""
+        from .plugins.default_request import DefaultRequest
+
+        default = plugins.get(DefaultRequest)
+        return default.base if isinstance(default, DefaultRequest) else None
+
+
+def _plugin_class(plugin: Any, verb: str) -> type[Plugin]:
+    if not (isinstance(plugin, type) and issubclass(plugin, Plugin)):
+        raise ConfigError(f"{verb}() takes a plugin class such as kclient.HttpTimeout, not {plugin!r}.")
+    return plugin

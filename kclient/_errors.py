@@ -21,6 +21,7 @@
     │       └── SocketTimeout
     ├── ResponseError                                 raised by ``raise_for_status()`` / ``expect_success``
     │   ├── RedirectResponseError                     3xx
+    │   │   └── TooManyRedirectsError                 more redirects than ``max_redirects``
     │   ├── ClientRequestError                        4xx
     │   └── ServerResponseError                       5xx
     ├── ResponseNotReadError         (RuntimeError)   body of a streamed response used before reading
@@ -60,6 +61,7 @@ __all__ = [
     "ServerResponseError",
     "SocketTimeout",
     "TLSError",
+    "TooManyRedirectsError",
     "TransportError",
     "UnhandledRequestError",
     "UnsupportedSettingError",
@@ -151,13 +153,25 @@ class SocketTimeout(KClientTimeoutError):
 class ResponseError(KClientError):
     """The server answered with a status that was not expected (see ``expect_success``)."""
 
-    def __init__(self, message: str, *, response: Response) -> None:
+    def __init__(self, message: str, *, response: Response, body_excerpt: str = "") -> None:
         super().__init__(message)
+        #: The response, body included when it was read.
         self.response = response
+        #: The start of the body as text (bounded), for messages and displays.
+        self.body_excerpt = body_excerpt
+
+    @property
+    def status(self) -> int:
+        """The response's status code."""
+        return self.response.status
 
 
 class RedirectResponseError(ResponseError):
     """The server answered 3xx and the redirect was not followed."""
+
+
+class TooManyRedirectsError(RedirectResponseError):
+    """More redirects in a row than ``HttpRedirect``'s ``max_redirects``; ``response`` is the last one."""
 
 
 class ClientRequestError(ResponseError):

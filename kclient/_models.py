@@ -79,6 +79,28 @@ class Request:
     headers: CIMultiDict[str] = field(default_factory=_empty_headers)
     content: Body = b""
     timeouts: Timeouts = NO_TIMEOUTS
+    #: Per-request plugin options (``follow_redirects``, ``retry``...), or None when there are none.
+    attributes: dict[str, Any] | None = None
+
+    def attribute(self, name: str, default: Any = None) -> Any:
+        """The per-request option ``name``, or ``default`` when the request does not set it."""
+        attributes = self.attributes
+        if attributes is None:
+            return default
+        return attributes.get(name, default)
+
+    def copy(self, **changes: Any) -> Request:
+        """A new request with ``changes`` (``method``, ``url``, ``headers``...); headers are copied."""
+        values: dict[str, Any] = {
+            "method": self.method,
+            "url": self.url,
+            "headers": self.headers.copy(),
+            "content": self.content,
+            "timeouts": self.timeouts,
+            "attributes": self.attributes,
+        }
+        values.update(changes)
+        return Request(**values)
 
     @property
     def is_streaming(self) -> bool:
@@ -266,14 +288,7 @@ class Response:
     @property
     def text(self) -> str:
         """The body as text: the declared charset, else UTF-8, else Latin-1 (never fails)."""
-        content = self.content
-        charset = self.charset
-        if charset is not None:
-            return content.decode(charset, errors="replace")
-        try:
-            return content.decode("utf-8")
-        except UnicodeDecodeError:
-            return content.decode("latin-1")
+        return _decode(self.content, self.charset)
 
     def json(self, **loads_options: Any) -> Any:
         """The body parsed as JSON; raises ``DecodingError`` (a ``ValueError``) when it is not JSON."""
@@ -295,7 +310,10 @@ class Response:
         return 200 <= self.status < 300
 
     def raise_for_status(self) -> Response:
-        """Return the response when its status is 1xx/2xx, else raise the matching ``ResponseError``."""
+        """Return the response when its status is 1xx/2xx, else raise the matching ``ResponseError``.
+
+        The error carries the response and, when the body was read, its first characters.
+        """
         if self.status < 300:
             return self
         error_class: type[ResponseError]
@@ -305,10 +323,23 @@ class Response:
             error_class, kind = ClientRequestError, "Client error"
         else:
             error_class, kind = ServerResponseError, "Server error"
-        raise error_class(
-            f"{kind} {self.status} {self.reason} for {self.request.method} {mask_url(self.url)}",
-            response=self,
-        )
+        raise self.error(error_class, f"{kind} {self.status} {self.reason}")
+
+    def error(self, error_class: type[ResponseError], what: str) -> ResponseError:
+        """``error_class`` for this response: ``what``, the request, and a bounded body excerpt."""
+        excerpt = self.excerpt()
+        message = f"{what} for {self.request.method} {mask_url(self.url)}"
+        if excerpt:
+            message += f": {excerpt!r}"
+        return error_class(message, response=self, body_excerpt=excerpt)
+
+    def excerpt(self, limit: int = 200) -> str:
+        """The start of the body as text, at most ``limit`` characters ("" when it was not read)."""
+        if self._content is None or not self._content:
+            return ""
+        # Cut in bytes first (a huge body is never decoded whole); a cut character becomes U+FFFD.
+        text = self._content[: limit * 4].decode(self.charset or "utf-8", errors="replace").strip()
+        return text if len(text) <= limit else text[: limit - 1] + "…"
 
     def __repr__(self) -> str:
         return f"<Response [{self.status} {self.reason}] {self.request.method} {mask_url(self.url)}>"
@@ -352,6 +383,15 @@ class _BodyChunks:
         closer = getattr(source, "aclose", None)
         if closer is not None:
             await closer()
+
+
+def _decode(content: bytes, charset: str | None) -> str:
+    if charset is not None:
+        return content.decode(charset, errors="replace")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content.decode("latin-1")
 
 
 #: Bodies at least this large (with a known length) are read into one presized buffer.

@@ -1,19 +1,57 @@
 """Client plugins (Ktor's client plugins): a name, a typed config and hooks.
 
-A plugin is installed in the configure block with ``c.install(Plugin, **options)``;
-its options are validated like engine settings. Hooks run around every request on
-every engine: ``on_request`` may return a changed request before it is sent.
+A plugin is installed in the configure block with ``c.install(Plugin, **options)``; its
+options are validated like engine settings. Two hooks run around every request, on
+every engine:
+
+* ``on_request(request)`` runs once, before anything is sent, and returns the request to
+  send (default headers, timeouts, a base URL...).
+* ``on_send(request, proceed)`` wraps each exchange: it calls ``await proceed(request)``
+  (zero, one or several times) and returns a response. Redirects, retries, auth refresh,
+  cookies, logging and progress are written this way. Plugins sit in the chain by their
+  ``send_order``, outermost first (see ``SendOrder``), not by the order of installation,
+  so that a redirect is always followed inside the validator and retried attempts are
+  each logged.
+
+``on_close()`` runs when the client releases its engine.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ._models import Request, Timeouts
-from ._settings import build_settings, setting
+from ._settings import build_settings
 
-__all__ = ["HttpTimeout", "HttpTimeoutConfig", "Plugin", "PluginConfig"]
+if TYPE_CHECKING:
+    from ._models import Request, Response
+
+__all__ = ["Plugin", "PluginConfig", "Send", "SendOrder", "compose"]
+
+#: What ``on_send`` calls to hand the request to the rest of the chain.
+Send = Callable[["Request"], Awaitable["Response"]]
+
+
+class SendOrder(IntEnum):
+    """Where a plugin's ``on_send`` sits, outermost (first to see the request) first.
+
+    ``READ`` is the client's own stage: for ``client.request`` it reads the body within the
+    request timeout, so the stages above it see responses whose body is read, and each
+    attempt below a retry or a redirect gets its own timeout. ``client.stream`` has no
+    ``READ`` stage: the body is read by the caller.
+    """
+
+    VALIDATE = 100
+    AUTH = 200
+    REDIRECT = 300
+    RETRY = 400
+    COOKIES = 500
+    CUSTOM = 550
+    LOGGING = 600
+    READ = 700
+    PROGRESS = 800
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +64,10 @@ class Plugin:
 
     name: ClassVar[str]
     config_class: ClassVar[type[PluginConfig]] = PluginConfig
+    #: Where ``on_send`` sits in the chain (ignored unless the plugin overrides ``on_send``).
+    send_order: ClassVar[int] = SendOrder.CUSTOM
+    #: Per-request options this plugin reads from ``request.attributes`` (``follow_redirects``...).
+    request_options: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, config: PluginConfig) -> None:
         self.config = config
@@ -36,40 +78,41 @@ class Plugin:
         return cls(build_settings(cls.config_class, options, owner=f"plugin {cls.name}"))
 
     def on_request(self, request: Request) -> Request:
-        """Called before each request is sent; return the request to send."""
+        """Called once before a request is sent; return the request to send."""
         return request
+
+    async def on_send(self, request: Request, proceed: Send) -> Response:
+        """Called for each exchange: send with ``await proceed(request)`` and return a response."""
+        return await proceed(request)
+
+    def intercepts_send(self) -> bool:
+        """True when ``on_send`` must be in the chain (a plugin may opt out for its config)."""
+        return type(self).on_send is not Plugin.on_send
+
+    def prepares_request(self) -> bool:
+        """True when ``on_request`` must run."""
+        return type(self).on_request is not Plugin.on_request
+
+    async def on_close(self) -> None:
+        """Called once when the client releases its engine."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config!r})"
 
 
-def _seconds(doc: str) -> Any:
-    return setting(None, doc, minimum=0.001, maximum=86400.0)
+def compose(plugins: Iterable[Plugin], innermost: Send) -> Send:
+    """The chain of ``plugins``' ``on_send`` hooks around ``innermost``, outermost first by ``send_order``."""
+    send = innermost
+    for plugin in sorted(plugins, key=lambda p: p.send_order, reverse=True):
+        send = _bind(plugin, send)
+    return send
 
 
-@dataclass(frozen=True, kw_only=True)
-class HttpTimeoutConfig(PluginConfig):
-    request_timeout: float | None = _seconds("Seconds for the whole request, from sending to the last body byte.")
-    connect_timeout: float | None = _seconds("Seconds to open a connection.")
-    socket_timeout: float | None = _seconds("Longest silence, in seconds, while sending or receiving.")
+def _bind(plugin: Plugin, proceed: Send) -> Send:
+    hook = plugin.on_send
 
+    async def send(request: Request) -> Response:
+        return await hook(request, proceed)
 
-class HttpTimeout(Plugin):
-    """Default timeouts for every request; a request's own ``timeout=`` wins over them.
-
-    Expired timeouts raise ``RequestTimeout``, ``ConnectTimeout`` or ``SocketTimeout``
-    (all ``TimeoutError``).
-    """
-
-    name = "HttpTimeout"
-    config_class = HttpTimeoutConfig
-    config: HttpTimeoutConfig
-
-    def on_request(self, request: Request) -> Request:
-        defaults = Timeouts(
-            request=self.config.request_timeout,
-            connect=self.config.connect_timeout,
-            socket=self.config.socket_timeout,
-        )
-        request.timeouts = request.timeouts.merged_over(defaults)
-        return request
+    send.__qualname__ = f"{plugin.name}.on_send"
+    return send

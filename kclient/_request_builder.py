@@ -15,7 +15,7 @@ from yarl import URL
 from ._errors import InvalidRequestError
 from ._models import NO_TIMEOUTS, Request, Timeouts
 from ._redact import mask_credentials, mask_url, mask_url_text
-from ._request_options import RequestOptions
+from ._request_options import PLUGIN_OPTIONS, RequestOptions
 
 if TYPE_CHECKING:
     from ._request_options import FileSpec
@@ -27,18 +27,38 @@ _BAD_VALUE_CHARS = re.compile(r"[\r\n\x00]")
 _OPTIONS = frozenset(RequestOptions.__annotations__)
 
 
-def build_request(method: str, url: str | URL, options: RequestOptions) -> Request:
-    """Validate and assemble a request; raises ``InvalidRequestError`` on bad input."""
+def build_request(method: str, url: str | URL, options: RequestOptions, base: URL | None = None) -> Request:
+    """Validate and assemble a request; raises ``InvalidRequestError`` on bad input.
+
+    ``base`` (DefaultRequest's URL) resolves a relative ``url`` as a browser would (RFC 3986).
+    """
     if options and not _OPTIONS.issuperset(options):
         unknown = set(options) - _OPTIONS
         raise InvalidRequestError(
             f"Unknown request option(s) {', '.join(sorted(unknown))}; valid options: {', '.join(sorted(_OPTIONS))}."
         )
     method = (isinstance(method, str) and _METHODS.get(method)) or _method(method)
-    target = _url(url, options.get("params"))
+    target = _url(url, options.get("params"), base)
     headers = _headers(options.get("headers"))
     content = _body(options, headers)
-    return Request(method, target, headers, content, _timeouts(options.get("timeout")))
+    request = Request(method, target, headers, content, _timeouts(options.get("timeout")))
+    if not _PLUGIN_OPTION_NAMES.isdisjoint(options):
+        request.attributes = _plugin_options(options)
+    return request
+
+
+_PLUGIN_OPTION_NAMES = frozenset(PLUGIN_OPTIONS)
+
+
+def _plugin_options(options: RequestOptions) -> dict[str, Any]:
+    given: dict[str, Any] = {name: options[name] for name in PLUGIN_OPTIONS if name in options}  # type: ignore[literal-required]
+    for name in ("follow_redirects", "expect_success"):
+        if name in given and not isinstance(given[name], bool):
+            raise InvalidRequestError(f"{name}= is True or False, not {given[name]!r}.")
+    for name in ("on_upload", "on_download"):
+        if name in given and not callable(given[name]):
+            raise InvalidRequestError(f"{name}= is a function called with (bytes_so_far, total), not {given[name]!r}.")
+    return given
 
 
 def _method(method: str) -> str:
@@ -69,15 +89,18 @@ def _parse(url: str | URL) -> URL:
     return parsed
 
 
-def _url(url: str | URL, params: Any) -> URL:
+def _url(url: str | URL, params: Any, base: URL | None = None) -> URL:
     try:
         target = _parse(url)
+        if base is not None and not target.absolute:
+            target = base.join(target)
     except (TypeError, ValueError) as exc:
         raise InvalidRequestError(f"Invalid URL {mask_url_text(str(url))!r}: {mask_credentials(str(exc))}") from exc
     if target.scheme not in ("http", "https") or not target.host:
+        hint = "." if target.absolute else ", or relative to a base URL set by c.install(DefaultRequest, url=...)."
         raise InvalidRequestError(
             f"URL {mask_url(target)!r} must be absolute with an http or https scheme, "
-            "for example http://127.0.0.1:8000/get."
+            f"for example http://127.0.0.1:8000/get{hint}"
         )
     if params:
         try:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, TypeAlias, TypedDict
 
-__all__ = ["FileSpec", "HeadersInput", "ParamsInput", "RequestOptions", "URLInput"]
+__all__ = ["PLUGIN_OPTIONS", "FileSpec", "HeadersInput", "ParamsInput", "RequestOptions", "URLInput"]
 
 if TYPE_CHECKING:
     # Type-only: yarl and multidict are imported when the first request is built.
@@ -34,6 +34,12 @@ class RequestOptions(TypedDict, total=False):
     At most one body: ``json``, ``data`` (a form; may come with ``files``), ``files``
     (multipart) or ``content`` (bytes, text or an async iterable sent chunked).
     ``timeout`` is the whole request's timeout in seconds, or a ``Timeouts``.
+
+    The others are read by plugins, and a request that sets one whose plugin is not
+    installed is refused: ``follow_redirects`` (HttpRedirect), ``expect_success``
+    (HttpCallValidator), ``retry`` (HttpRequestRetry: a number of retries, 0 for none, or a
+    dict of its options), ``on_upload`` and ``on_download`` (BodyProgress: called with
+    bytes so far and the total, or None when unknown).
     """
 
     params: ParamsInput
@@ -43,3 +49,18 @@ class RequestOptions(TypedDict, total=False):
     files: Mapping[str, FileSpec]
     content: bytes | str | AsyncIterable[bytes]
     timeout: float | Timeouts | None
+    follow_redirects: bool
+    expect_success: bool
+    retry: int | Mapping[str, Any]
+    on_upload: Callable[[int, int | None], object]
+    on_download: Callable[[int, int | None], object]
+
+
+#: The request options that plugins read (kept in ``Request.attributes``), each with its plugin.
+PLUGIN_OPTIONS = {
+    "follow_redirects": "HttpRedirect",
+    "expect_success": "HttpCallValidator",
+    "retry": "HttpRequestRetry",
+    "on_upload": "BodyProgress",
+    "on_download": "BodyProgress",
+}

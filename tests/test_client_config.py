@@ -59,7 +59,7 @@ def test_configure_receives_a_client_config() -> None:
     assert isinstance(config, HttpClientConfig)
     assert config.expect_success is False
     assert config.engine_settings == {}
-    assert config.plugins == {}
+    assert list(config.plugins) == list(kclient.DEFAULT_PLUGINS)
 
 
 def test_engine_calls_add_to_earlier_ones_and_the_block_comes_after_engine_kwarg() -> None:
@@ -147,7 +147,7 @@ async def test_expect_success_raises_server_response_error_for_500() -> None:
 async def test_expect_success_raises_redirect_response_error_for_302() -> None:
     client = HttpClient(Mock(answer_by_path), expecting)
     with pytest.raises(RedirectResponseError) as info:
-        await client.get("http://mock.test/redirect")
+        await client.get("http://mock.test/redirect", follow_redirects=False)
     assert info.value.response.status == 302
     assert info.value.response.headers["Location"] == "http://mock.test/elsewhere"
 
@@ -165,7 +165,7 @@ async def test_without_expect_success_error_statuses_are_returned() -> None:
     client = HttpClient(Mock(answer_by_path))
     assert client.expect_success is False
     for path, status in (("/status/404", 404), ("/status/503", 503), ("/redirect", 302)):
-        response = await client.get(f"http://mock.test{path}")
+        response = await client.get(f"http://mock.test{path}", follow_redirects=False)
         assert response.status == status
     with pytest.raises(ServerResponseError):
         (await client.get("http://mock.test/status/503")).raise_for_status()

@@ -53,6 +53,7 @@ PARENTS: dict[type[BaseException], type[BaseException]] = {
     kclient.SocketTimeout: kclient.KClientTimeoutError,
     kclient.ResponseError: kclient.KClientError,
     kclient.RedirectResponseError: kclient.ResponseError,
+    kclient.TooManyRedirectsError: kclient.RedirectResponseError,
     kclient.ClientRequestError: kclient.ResponseError,
     kclient.ServerResponseError: kclient.ResponseError,
     kclient.ResponseNotReadError: kclient.KClientError,

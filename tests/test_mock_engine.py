@@ -154,7 +154,7 @@ async def test_respond_helpers_through_a_client() -> None:
             lambda r: respond_redirect("http://mock.test/other", status=307),
         )
     )
-    ok, error, bad, redirect = [await client.get(URL) for _ in range(4)]
+    ok, error, bad, redirect = [await client.get(URL, follow_redirects=False) for _ in range(4)]
     assert (ok.status, ok.json()) == (200, {"ok": 1})
     assert (error.status, error.reason) == (500, "Internal Server Error")
     assert (bad.status, bad.text) == (400, "missing field")

@@ -359,7 +359,7 @@ async def test_https_and_url_objects_are_accepted() -> None:
     assert str((await sent(url=YURL("http://mock.test/y"))).url) == "http://mock.test/y"
 
 
-@pytest.mark.parametrize("option", ["parmas", "follow_redirects", "auth", "body"])
+@pytest.mark.parametrize("option", ["parmas", "allow_redirects", "auth", "body"])
 @pytest.mark.anyio
 async def test_unknown_options_are_refused(option: str) -> None:
     error = await refused(**{option: 1})

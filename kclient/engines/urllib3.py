@@ -81,7 +81,6 @@ import urllib3.exceptions as u3
 from multidict import CIMultiDict
 from urllib3.util.request import ACCEPT_ENCODING
 
-from .. import __version__
 from .._decoding import Decoder, decoder_for
 from .._engine import Capabilities, Engine, EngineConfig, require_module
 from .._errors import (
@@ -106,6 +105,7 @@ from .._proxy import EnvironmentProxies, ProxyConfig, ProxyKind
 from .._redact import MASK, mask_credentials, mask_url
 from .._settings import setting
 from .._tls import HttpsConfig, create_ssl_context, find_ssl_error, tls_error
+from .._version import __version__
 
 if TYPE_CHECKING:
     from urllib3._base_connection import BaseHTTPConnection

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from servers import Microsocks, Nginx, Tinyproxy, running_microsocks, running_tinyproxy
 
-from kclient import Engine, HttpClient
+from kclient import Engine, HttpClient, HttpClientConfig
 from kclient.engines import registry
 
 from .faults import FaultServer
@@ -146,11 +146,12 @@ async def client(engine_name: str, engine: type[Engine]) -> AsyncIterator[HttpCl
 
 @pytest.fixture
 async def make_client(engine_name: str, engine: type[Engine]) -> AsyncIterator[Callable[..., HttpClient]]:
-    """``make_client(**settings)``: more clients of the engine under test, closed at the end."""
+    """``make_client(configure=None, **settings)``: more clients of the engine under test,
+    closed at the end; ``configure`` is a configure block (``lambda c: c.install(...)``)."""
     made: list[HttpClient] = []
 
-    def make(**settings: Any) -> HttpClient:
-        made.append(HttpClient(engine_name, engine={**hermetic_settings(engine), **settings}))
+    def make(configure: Callable[[HttpClientConfig], None] | None = None, /, **settings: Any) -> HttpClient:
+        made.append(HttpClient(engine_name, configure, engine={**hermetic_settings(engine), **settings}))
         return made[-1]
 
     yield make

@@ -1,4 +1,5 @@
-"""HTTP semantics against httpbin: methods, statuses, redirects (not followed), headers, cookies, empty bodies."""
+"""HTTP semantics against httpbin: methods, statuses, redirects (the engine itself never follows them),
+headers, cookies, empty bodies."""
 
 from __future__ import annotations
 
@@ -94,11 +95,11 @@ async def test_head_with_content_length_but_no_body(client: HttpClient, fault_se
     assert after.headers["X-Conn"] == response.headers["X-Conn"], "the connection was not reused after HEAD"
 
 
-# -- redirects are not followed ---------------------------------------------------------------
+# -- the engine hands redirects over (HttpRedirect follows them; tests/plugins) ---------------
 
 
 async def test_redirect_is_returned_not_followed(client: HttpClient, httpbin: Any) -> None:
-    response = await client.get(httpbin.url + "/redirect/1")
+    response = await client.get(httpbin.url + "/redirect/1", follow_redirects=False)
     assert response.status == 302
     assert response.headers["Location"].endswith("/get")
     assert str(response.url) == httpbin.url + "/redirect/1"
@@ -107,7 +108,9 @@ async def test_redirect_is_returned_not_followed(client: HttpClient, httpbin: An
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 async def test_redirect_to(client: HttpClient, httpbin: Any, status: int) -> None:
     target = "http://example.invalid/elsewhere"
-    response = await client.get(httpbin.url + "/redirect-to", params={"url": target, "status_code": status})
+    response = await client.get(
+        httpbin.url + "/redirect-to", params={"url": target, "status_code": status}, follow_redirects=False
+    )
     assert response.status == status
     assert response.headers["Location"] == target
 
@@ -143,8 +146,8 @@ async def test_cookies_are_echoed(client: HttpClient, httpbin: Any) -> None:
 
 
 async def test_set_cookie_headers_are_kept(client: HttpClient, httpbin: Any) -> None:
-    response = await client.get(httpbin.url + "/cookies/set?first=1&second=2")
-    assert response.status == 302  # not followed: kclient has no redirect plugin
+    response = await client.get(httpbin.url + "/cookies/set?first=1&second=2", follow_redirects=False)
+    assert response.status == 302
     cookies = sorted(value.split(";")[0] for value in response.headers.getall("Set-Cookie"))
     assert cookies == ["first=1", "second=2"]
 

@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ... import __version__
 from ..._decoding import Decoder, accept_encoding, decoder_for
 from ..._engine import Capabilities, Engine
 from ..._errors import (
@@ -35,6 +34,7 @@ from ..._models import IDEMPOTENT_METHODS, Request, Response, Timeouts
 from ..._proxy import EnvironmentProxies, ProxyConfig
 from ..._redact import mask_url
 from ..._tls import create_ssl_context, tls_error
+from ..._version import __version__
 from ._config import CIOConfig
 from ._connection import Connection, Exchange, RouteKey, Unanswered, header_value
 from ._pool import ConnectionPool

@@ -1,0 +1,37 @@
+"""kclient's plugins, after Ktor's client plugins; see ``kclient._plugin`` for how they work.
+
+``DEFAULT_PLUGINS`` are installed on every client, each with its default options:
+``c.install(HttpRedirect, max_redirects=5)`` changes one, ``c.uninstall(HttpRedirect)``
+removes it.
+"""
+
+from __future__ import annotations
+
+from .._plugin import Plugin, PluginConfig, Send, SendOrder
+from .default_request import DefaultRequest, DefaultRequestConfig
+from .redirect import HttpRedirect, HttpRedirectConfig
+from .timeout import HttpTimeout, HttpTimeoutConfig
+from .user_agent import UserAgent, UserAgentConfig
+from .validator import HttpCallValidator, HttpCallValidatorConfig
+
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "DefaultRequest",
+    "DefaultRequestConfig",
+    "HttpCallValidator",
+    "HttpCallValidatorConfig",
+    "HttpRedirect",
+    "HttpRedirectConfig",
+    "HttpTimeout",
+    "HttpTimeoutConfig",
+    "Plugin",
+    "PluginConfig",
+    "Send",
+    "SendOrder",
+    "UserAgent",
+    "UserAgentConfig",
+]
+
+#: The plugins every client starts with: redirects followed, responses validated
+#: (``expect_success`` off until asked), and a ``kclient/<version>`` User-Agent.
+DEFAULT_PLUGINS: tuple[type[Plugin], ...] = (HttpRedirect, HttpCallValidator, UserAgent)
