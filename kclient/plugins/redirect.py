@@ -54,7 +54,8 @@ def redirect_target(current: URL, location: str) -> URL | None:
     from yarl import URL
 
     try:
-        target = current.join(URL(location.strip()))
+        given = URL(location.strip())
+        target = given if given.scheme else current.join(given)
     except (TypeError, ValueError):
         return None
     if target.scheme not in ("http", "https") or not target.host:
