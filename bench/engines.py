@@ -16,7 +16,10 @@ Targets: CIO 1.3x aiohttp sequential, 2x aiohttp and 10x httpx at 50 concurrent;
 wrapping engines lose at most 10% to the library they wrap (kclient[Httpx] >= 0.9x raw
 httpx, kclient[Aiohttp] >= 0.9x raw aiohttp, sequential and at 50 concurrent). ``--check``
 makes a missed target the exit status (CIO's targets count as missed when CIO is not measured).
-Run: ``.venv/bin/python bench/engines.py [--engines CIO,Httpx] [--rounds 5]``.
+``--plugin-cost`` also measures each engine with no plugins at all (``c.uninstall`` of the
+default ones) and with a typical set on top of the defaults (``TYPICAL_PLUGINS``), and
+prints their ratios to the default client: the per-request price of the plugin chain.
+Run: ``.venv/bin/python bench/engines.py [--engines CIO,Httpx] [--rounds 5] [--plugin-cost]``.
 """
 
 from __future__ import annotations
@@ -82,13 +85,36 @@ class BenchClient:
         raise NotImplementedError
 
 
+def configure_plugins(variant: str) -> Callable[[Any], None] | None:
+    """The configure block of a plugin variant: "default" (none needed), "none" or "typical"."""
+    import kclient
+
+    def no_plugins(c: Any) -> None:
+        for plugin in kclient.DEFAULT_PLUGINS:
+            c.uninstall(plugin)
+
+    def typical(c: Any) -> None:
+        for plugin, options in TYPICAL_PLUGINS():
+            c.install(plugin, **options)
+
+    return {"default": None, "none": no_plugins, "typical": typical}[variant]
+
+
+def TYPICAL_PLUGINS() -> list[tuple[Any, dict[str, Any]]]:  # noqa: N802 - a table, built on first use
+    """What a notebook user typically adds to the defaults (all of them doing work on every request)."""
+    import kclient
+
+    return [(kclient.HttpTimeout, {"request_timeout": 30, "connect_timeout": 10})]
+
+
 class KclientBench(BenchClient):
-    def __init__(self, engine_name: str) -> None:
+    def __init__(self, engine_name: str, plugins: str = "default") -> None:
         import kclient
         from kclient.engines import registry
 
         self.engine_name = engine_name
-        self.label = f"kclient[{engine_name}]"
+        self.plugins = plugins
+        self.label = f"kclient[{engine_name}]" + ("" if plugins == "default" else f" {plugins} plugins")
         names = {info.name for info in kclient.describe_settings(registry().get(engine_name).config_class)}
         pool_settings = ("max_connections", "max_keepalive_connections")
         self.settings = {name: CONNECTIONS for name in pool_settings if name in names}
@@ -97,7 +123,7 @@ class KclientBench(BenchClient):
     async def start(self) -> None:
         import kclient
 
-        self.client = kclient.HttpClient(self.engine_name, engine=self.settings)
+        self.client = kclient.HttpClient(self.engine_name, configure_plugins(self.plugins), engine=self.settings)
 
     async def get(self, url: str) -> int:
         response = await self.client.get(url)
@@ -239,6 +265,8 @@ def prepare_files(root: Path) -> None:
 
 async def run_bench(args: argparse.Namespace, engines: list[str], base: str) -> dict[str, dict[str, list[float]]]:
     clients: list[BenchClient] = [KclientBench(name) for name in engines] + [AiohttpBench(), HttpxBench()]
+    if args.plugin_cost:
+        clients += [KclientBench(name, variant) for name in engines for variant in ("none", "typical")]
     site = Site(base)
     samples: dict[str, dict[str, list[float]]] = {s: {c.label: [] for c in clients} for s in args.scenarios}
     for client in clients:
@@ -283,6 +311,23 @@ def report(args: argparse.Namespace, engines: list[str], samples: dict[str, dict
             r = ratios[engine][scenario]
             print(f"{SCENARIOS[scenario][0]:<26}{engine:<10}{r['aiohttp']:>10.2f}{r['httpx']:>10.2f}")
 
+    plugin_cost: dict[str, dict[str, dict[str, float]]] = {}
+    if args.plugin_cost:
+        print("\nplugin cost: default plugins / none, typical / default (1.00 = free)")
+        for engine in engines:
+            plugin_cost[engine] = {}
+            for scenario, by_client in medians.items():
+                default = by_client[f"kclient[{engine}]"]
+                cost = {
+                    "default/none": default / by_client[f"kclient[{engine}] none plugins"],
+                    "typical/default": by_client[f"kclient[{engine}] typical plugins"] / default,
+                }
+                plugin_cost[engine][scenario] = cost
+                print(
+                    f"{SCENARIOS[scenario][0]:<26}{engine:<10}"
+                    f"{cost['default/none']:>10.2f}{cost['typical/default']:>10.2f}"
+                )
+
     targets = []
     print("\ntargets")
     for engine, scenario, baseline, minimum in TARGETS:
@@ -315,7 +360,7 @@ def report(args: argparse.Namespace, engines: list[str], samples: dict[str, dict
                 "passed": passed,
             }
         )
-    return {"medians": medians, "ratios": ratios, "targets": targets}
+    return {"medians": medians, "ratios": ratios, "plugin_cost": plugin_cost, "targets": targets}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -334,6 +379,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="comma-separated kclient engines, e.g. CIO,Httpx (default: every available non-Mock one)",
     )
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}")
+    parser.add_argument(
+        "--plugin-cost", action="store_true", help="also measure each engine with no plugins and with typical ones"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed, or CIO not measured")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results to PATH")
     args = parser.parse_args(argv)
