@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from yarl import URL
 
     from ._request_options import RequestOptions, URLInput
+    from .plugins.cookies import Cookie
 
 __all__ = ["HttpClient"]
 
@@ -131,6 +132,15 @@ class HttpClient:
                 f"HttpClient(engine, lambda c: c.install({plugin.__name__}, ...))."
             )
         return found  # type: ignore[return-value]
+
+    def cookies(self, url: URLInput) -> list[Cookie]:
+        """The cookies a request to ``url`` (absolute) would carry now, in Cookie-header order.
+
+        Needs the HttpCookies plugin; ``ConfigError`` says how to install it.
+        """
+        from .plugins.cookies import HttpCookies
+
+        return self.plugin(HttpCookies).cookies(url)
 
     @property
     def plugins(self) -> tuple[Plugin, ...]:

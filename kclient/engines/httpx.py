@@ -14,6 +14,7 @@ engine does, once, for idempotent requests whose body is plain bytes.
 
 from __future__ import annotations
 
+import http.cookiejar
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -184,6 +185,7 @@ class Httpx(Engine):
                 trust_env=cfg.trust_env,
                 follow_redirects=False,
                 timeout=None,
+                cookies=_NoCookieJar(),
             )
         return self._client
 
@@ -222,3 +224,14 @@ class Httpx(Engine):
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
+
+
+class _NoCookieJar(http.cookiejar.CookieJar):
+    """A jar that keeps nothing: httpx would otherwise store response cookies and send them
+    again behind kclient's back (every engine hands cookies over; the HttpCookies plugin keeps them)."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        """Keep nothing from a response."""
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        """Keep nothing set directly."""

@@ -8,6 +8,14 @@ removes it.
 from __future__ import annotations
 
 from .._plugin import Plugin, PluginConfig, Send, SendOrder
+from .cookies import (
+    AcceptAllCookiesStorage,
+    ConstantCookiesStorage,
+    Cookie,
+    CookiesStorage,
+    HttpCookies,
+    HttpCookiesConfig,
+)
 from .default_request import DefaultRequest, DefaultRequestConfig
 from .redirect import HttpRedirect, HttpRedirectConfig
 from .timeout import HttpTimeout, HttpTimeoutConfig
@@ -16,6 +24,12 @@ from .validator import HttpCallValidator, HttpCallValidatorConfig
 
 __all__ = [
     "DEFAULT_PLUGINS",
+    "AcceptAllCookiesStorage",
+    "ConstantCookiesStorage",
+    "Cookie",
+    "CookiesStorage",
+    "HttpCookies",
+    "HttpCookiesConfig",
     "DefaultRequest",
     "DefaultRequestConfig",
     "HttpCallValidator",
