@@ -156,6 +156,7 @@ class Httpx(Engine):
         super().__init__(config, **settings)
         self._client: httpx.AsyncClient | None = None
         self._closed = False
+        _mask_httpx_log()
 
     @classmethod
     def check_capabilities(cls, config: EngineConfig) -> None:
@@ -235,3 +236,27 @@ class _NoCookieJar(http.cookiejar.CookieJar):
 
     def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
         """Keep nothing set directly."""
+
+
+def _mask_httpx_log() -> None:
+    """Mask the URLs httpx writes to its own ``httpx`` logger ("HTTP Request: GET <url> ...").
+
+    httpx logs every request at INFO with the URL as it is, password and tokens included:
+    a notebook that turns on INFO logging would print them. A filter on that logger
+    replaces each URL argument with its masked text (once per process).
+    """
+    import logging
+
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _MaskedUrls) for f in logger.filters):
+        logger.addFilter(_MaskedUrls())
+
+
+class _MaskedUrls:
+    """A ``logging`` filter: URL arguments of a record are replaced by their masked text."""
+
+    def filter(self, record: Any) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and any(isinstance(arg, httpx.URL) for arg in args):
+            record.args = tuple(mask_url(str(arg)) if isinstance(arg, httpx.URL) else arg for arg in args)
+        return True

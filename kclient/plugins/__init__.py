@@ -17,6 +17,7 @@ from .cookies import (
     HttpCookiesConfig,
 )
 from .default_request import DefaultRequest, DefaultRequestConfig
+from .logs import Logging, LoggingConfig, LogLevel
 from .redirect import HttpRedirect, HttpRedirectConfig
 from .timeout import HttpTimeout, HttpTimeoutConfig
 from .user_agent import UserAgent, UserAgentConfig
@@ -38,6 +39,9 @@ __all__ = [
     "HttpRedirectConfig",
     "HttpTimeout",
     "HttpTimeoutConfig",
+    "LogLevel",
+    "Logging",
+    "LoggingConfig",
     "Plugin",
     "PluginConfig",
     "Send",

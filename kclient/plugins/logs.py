@@ -1,0 +1,588 @@
+"""Logging: every exchange written to a standard ``logging`` logger, secrets masked.
+
+The formatting is plain functions (``format_request``, ``format_response``,
+``format_failure``, ``mask_headers``, ``mask_log_url``, ``describe_body``), tested
+without a network. The plugin sits at ``SendOrder.LOGGING``, below redirects and
+retries, so each attempt actually sent is logged (every redirect hop, every retry); in
+``client.request()`` it sits above the client's read stage and sees responses whose body
+is read, in ``client.stream()`` it sees the response before its body is read.
+
+The module is named ``logs`` so that it does not shadow the standard library's
+``logging``, which it imports only when the plugin is installed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .._errors import ResponseNotReadError
+from .._models import Request, Response
+from .._plugin import Plugin, PluginConfig, Send, SendOrder
+from .._redact import MASK, SECRET_HEADERS, SECRET_QUERY_KEYS, mask_credentials
+from .._settings import setting
+
+if TYPE_CHECKING:
+    from yarl import URL
+
+__all__ = [
+    "DEFAULT_LOGGER",
+    "LogLevel",
+    "LoggerLike",
+    "Logging",
+    "LoggingConfig",
+    "describe_body",
+    "format_failure",
+    "format_request",
+    "format_response",
+    "is_text_type",
+    "mask_headers",
+    "mask_log_url",
+    "scrub",
+    "secret_values",
+]
+
+#: The logger used unless ``logger=`` names another one.
+DEFAULT_LOGGER = "kclient"
+
+#: ``logging.INFO`` and ``logging.WARNING`` (fixed by the standard library), so that
+#: ``import kclient`` does not import ``logging``.
+_INFO = 20
+_WARNING = 30
+
+#: Secrets shorter than this are masked where they stand (a header, a query value) but not
+#: searched for in bodies and messages, where replacing "1" or "ok" would garble everything.
+_MIN_SECRET = 4
+
+#: Headers whose value is a URL: shown with its credentials and secret query values masked.
+_URL_HEADERS = frozenset({"location", "content-location", "referer"})
+
+#: Content types shown as text besides ``text/*`` (and any type that declares a charset).
+_TEXT_TYPES = frozenset(
+    {
+        "application/json",
+        "application/ld+json",
+        "application/xml",
+        "application/x-www-form-urlencoded",
+        "application/javascript",
+        "application/ecmascript",
+        "application/x-javascript",
+        "application/graphql",
+        "application/yaml",
+        "application/x-yaml",
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/csv",
+        "image/svg+xml",
+    }
+)
+
+_FORM = "application/x-www-form-urlencoded"
+
+#: Control characters that make an unlabelled body binary (tab, line breaks and form feed are text).
+_CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\r\f") | {"\x7f"}
+
+
+class LogLevel(Enum):
+    """What is logged for each exchange, as in Ktor.
+
+    ``INFO``: the request line, and the response status line with the time taken.
+    ``HEADERS``: that and the headers. ``BODY``: the lines and the bodies (no headers).
+    ``ALL``: lines, headers and bodies. ``NONE``: nothing (the plugin leaves the chain).
+    """
+
+    NONE = "none"
+    INFO = "info"
+    HEADERS = "headers"
+    BODY = "body"
+    ALL = "all"
+
+    @property
+    def logs_headers(self) -> bool:
+        """True for HEADERS and ALL."""
+        return self in (LogLevel.HEADERS, LogLevel.ALL)
+
+    @property
+    def logs_body(self) -> bool:
+        """True for BODY and ALL."""
+        return self in (LogLevel.BODY, LogLevel.ALL)
+
+
+class LoggerLike(Protocol):
+    """What the plugin needs of a logger: ``logging.Logger`` and ``logging.LoggerAdapter`` fit."""
+
+    def isEnabledFor(self, level: int) -> bool: ...
+
+    def log(self, level: int, msg: object, *args: object) -> None: ...
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def _level(value: Any) -> LogLevel:
+    if isinstance(value, LogLevel):
+        return value
+    if isinstance(value, str) and value.strip().upper() in LogLevel.__members__:
+        return LogLevel[value.strip().upper()]
+    raise ValueError(f"it is one of {', '.join(LogLevel.__members__)} (a LogLevel or its name, any case)")
+
+
+def _logger(value: Any) -> str | LoggerLike:
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("it is a logger name such as 'kclient' or a logging.Logger")
+        return value
+    import logging
+
+    if isinstance(value, (logging.Logger, logging.LoggerAdapter)):
+        return value
+    raise ValueError("it is a logger name such as 'kclient', a logging.Logger or a logging.LoggerAdapter")
+
+
+def _header_names(value: Any) -> frozenset[str]:
+    names = _names(value, "a header name or a list of header names such as ['X-Session']")
+    for name in names:
+        if not name.isascii() or any(c in name for c in ' \t\r\n\x00:"(),/;<=>?@[\\]{}'):
+            raise ValueError(f"{name!r} is not a valid header name")
+    return names
+
+
+def _query_names(value: Any) -> frozenset[str]:
+    return _names(value, "a query parameter name or a list of them such as ['session', 'code']")
+
+
+def _names(value: Any, what: str) -> frozenset[str]:
+    """Lower-cased names from one string or a list, tuple or set of strings."""
+    items = (value,) if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple, set, frozenset)):
+        raise ValueError(f"it is {what}")
+    if not all(isinstance(item, str) and item.strip() for item in items):
+        raise ValueError(f"it is {what} (non-empty strings)")
+    return frozenset(item.strip().lower() for item in items)
+
+
+def _listing(names: frozenset[str]) -> str:
+    return ", ".join(sorted(names))
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoggingConfig(PluginConfig):
+    level: LogLevel = setting(
+        LogLevel.HEADERS, "NONE, INFO, HEADERS, BODY or ALL (a LogLevel or its name).", convert=_level
+    )
+    logger: str | LoggerLike = setting(
+        DEFAULT_LOGGER, "A logger name or a logging.Logger; exchanges are logged at INFO.", convert=_logger
+    )
+    masked_headers: frozenset[str] = setting(
+        frozenset(),
+        f"Header names shown as *** besides {_listing(SECRET_HEADERS)} (case-insensitive).",
+        convert=_header_names,
+    )
+    masked_query_params: frozenset[str] = setting(
+        frozenset(),
+        f"Query parameter (and form field) names shown as *** besides {_listing(SECRET_QUERY_KEYS)} "
+        "(case-insensitive).",
+        convert=_query_names,
+    )
+    body_limit: int = setting(
+        4096, "Bytes of a text body logged at BODY and ALL; longer bodies are cut.", minimum=0, maximum=1 << 20
+    )
+
+
+# -- masking ----------------------------------------------------------------------------------
+
+
+def mask_log_url(url: URL, masked_query_params: Iterable[str] = ()) -> str:
+    """``url`` as text with its password and the values of secret query parameters as ``***``.
+
+    Secret parameters are those of ``kclient._redact.SECRET_QUERY_KEYS`` and ``masked_query_params``
+    (case-insensitive). The user name is kept.
+    """
+    secret = SECRET_QUERY_KEYS.union(name.lower() for name in masked_query_params)
+    if url.password is not None:
+        url = url.with_password(MASK)
+    if url.query_string and any(key.lower() in secret for key in url.query):
+        url = url.with_query([(k, MASK if k.lower() in secret else v) for k, v in url.query.items()])
+    return str(url)
+
+
+def mask_headers(
+    headers: Mapping[str, str], names: Iterable[str] = (), *, masked_query_params: Iterable[str] = ()
+) -> list[tuple[str, str]]:
+    """Every header as (name, value), the values of secret headers replaced by ``***``.
+
+    Secret headers are ``kclient._redact.SECRET_HEADERS`` (Authorization, Proxy-Authorization,
+    Cookie, Set-Cookie, X-Api-Key, X-Auth-Token), which cannot be unmasked, and ``names``
+    (case-insensitive). Location, Content-Location and Referer are URLs: their credentials and
+    secret query values are masked as in ``mask_log_url``.
+    """
+    secret = SECRET_HEADERS.union(name.lower() for name in names)
+    query_names = frozenset(masked_query_params)
+    shown: list[tuple[str, str]] = []
+    for name, value in headers.items():
+        key = name.lower()
+        if key in secret:
+            shown.append((name, MASK))
+        elif key in _URL_HEADERS:
+            shown.append((name, _mask_url_value(value, query_names)))
+        else:
+            shown.append((name, value))
+    return shown
+
+
+def _mask_url_value(value: str, query_names: frozenset[str]) -> str:
+    """A header's URL with credentials and secret query values masked; text that is no URL still
+    gets its user-info masked."""
+    from yarl import URL
+
+    try:
+        return mask_log_url(URL(value), query_names)
+    except (TypeError, ValueError):
+        return mask_credentials(value)
+
+
+def secret_values(
+    request: Request,
+    masked_headers: Iterable[str] = (),
+    masked_query_params: Iterable[str] = (),
+    response_headers: Mapping[str, str] | None = None,
+) -> tuple[str, ...]:
+    """The secrets of an exchange, longest first, to be searched for in bodies and messages.
+
+    They are the values of masked headers (with the credentials after an ``Authorization``
+    scheme and each cookie value), the URL's password (as typed, percent-encoded and inside
+    Basic credentials) and the values of secret query parameters. Secrets shorter than 4
+    characters are left out: masking every "1" of a body would make it unreadable.
+    """
+    header_names = SECRET_HEADERS.union(name.lower() for name in masked_headers)
+    found: set[str] = set()
+    for headers in (request.headers, response_headers or {}):
+        for name, value in headers.items():
+            key = name.lower()
+            if key in header_names:
+                found.update(_header_secrets(key, value))
+    found.update(_url_secrets(request.url, SECRET_QUERY_KEYS.union(name.lower() for name in masked_query_params)))
+    return tuple(sorted((s for s in found if len(s) >= _MIN_SECRET), key=len, reverse=True))
+
+
+def _header_secrets(name: str, value: str) -> list[str]:
+    """A secret header's value and the parts of it an echo or an error page may quote alone."""
+    value = value.strip()
+    found = [value]
+    if name == "set-cookie":
+        found.append(value.split(";", 1)[0].partition("=")[2].strip().strip('"'))
+    elif name == "cookie":
+        found.extend(pair.partition("=")[2].strip().strip('"') for pair in value.split(";"))
+    elif " " in value:
+        found.append(value.partition(" ")[2].strip())  # "Bearer <token>", "Basic <credentials>"
+    return found
+
+
+def _url_secrets(url: URL, query_names: frozenset[str]) -> list[str]:
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    found: list[str] = []
+    if url.password:
+        credentials = f"{url.user or ''}:{url.password}".encode()
+        found += [url.password, url.raw_password or "", base64.b64encode(credentials).decode("ascii")]
+    for key, value in url.query.items():
+        if key.lower() in query_names and value:
+            found += [value, quote(value, safe=""), quote_plus(value, safe="")]
+    return found
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret replaced by ``***`` (longest secrets first)."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+# -- bodies -----------------------------------------------------------------------------------
+
+
+def is_text_type(content_type: str | None) -> bool | None:
+    """True for a text media type, False for another one, None when there is none (sniffed then)."""
+    if not content_type or not content_type.strip():
+        return None
+    media, _, params = content_type.partition(";")
+    media = media.strip().lower()
+    if media.startswith("text/") or media in _TEXT_TYPES or media.endswith(("+json", "+xml")):
+        return True
+    return "charset=" in params.lower()
+
+
+def _charset(content_type: str | None) -> str:
+    """The charset named by ``content_type`` when Python knows it, else UTF-8."""
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset":
+            try:
+                return codecs.lookup(value.strip().strip("\"'")).name
+            except LookupError:
+                break
+    return "utf-8"
+
+
+def _looks_like_text(sample: bytes) -> bool:
+    """A body without a content type is text when its start is UTF-8 without control characters."""
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    return not _CONTROL.intersection(text)
+
+
+def _mask_form(text: str, names: frozenset[str]) -> str:
+    """A form-encoded body with the values of secret fields as ``***``; the rest kept as it is."""
+    from urllib.parse import unquote_plus
+
+    pairs = text.split("&")
+    for index, pair in enumerate(pairs):
+        key, eq, _ = pair.partition("=")
+        if eq and unquote_plus(key).lower() in names:
+            pairs[index] = f"{key}={MASK}"
+    return "&".join(pairs)
+
+
+def describe_body(
+    content: bytes,
+    content_type: str | None,
+    *,
+    body_limit: int = 4096,
+    masked_query_params: Iterable[str] = (),
+    secrets: Iterable[str] = (),
+) -> list[str]:
+    """The lines that show a body that was read: a summary line, then the text when it is text.
+
+    Text is decoded with its charset (UTF-8 by default, undecodable bytes replaced) and cut
+    at ``body_limit`` bytes; binary bodies get their size and type only. In a form-encoded
+    body the fields named like secret query parameters are masked, and ``secrets`` are
+    masked everywhere.
+    """
+    if not content:
+        return ["body: empty"]
+    size = f"{len(content)} bytes" + (f" ({content_type})" if content_type else "")
+    text_type = is_text_type(content_type)
+    shown = content[:body_limit]
+    if not (text_type if text_type is not None else _looks_like_text(shown)):
+        return [f"body: {size}, binary, not logged"]
+    if body_limit == 0:
+        return [f"body: {size}, not logged (body_limit is 0)"]
+    decoder = codecs.getincrementaldecoder(_charset(content_type))(errors="replace")
+    text = decoder.decode(shown, final=len(shown) == len(content))  # a character cut at the limit is dropped
+    media = (content_type or "").partition(";")[0].strip().lower()
+    if media == _FORM:
+        text = _mask_form(text, SECRET_QUERY_KEYS.union(name.lower() for name in masked_query_params))
+    text = scrub(text, secrets)
+    if len(shown) < len(content):
+        return [f"body: {size}, first {len(shown)} bytes shown", *text.splitlines(), "…"]
+    return [f"body: {size}", *text.splitlines()]
+
+
+# -- lines ------------------------------------------------------------------------------------
+
+
+def format_request(
+    request: Request,
+    level: LogLevel,
+    *,
+    masked_headers: Iterable[str] = (),
+    masked_query_params: Iterable[str] = (),
+    body_limit: int = 4096,
+) -> list[str]:
+    """The lines logged for a request about to be sent at ``level`` (none for NONE).
+
+    ``--> METHOD url``, then at HEADERS and ALL one ``Name: value`` line per header, then at
+    BODY and ALL the body (see ``describe_body``); a streamed body is described as
+    "streamed, not logged" and never consumed. Secrets are masked (see ``mask_headers``,
+    ``mask_log_url`` and ``secret_values``).
+    """
+    if level is LogLevel.NONE:
+        return []
+    masked_headers, masked_query_params = tuple(masked_headers), tuple(masked_query_params)
+    secrets = secret_values(request, masked_headers, masked_query_params)
+    lines = [f"--> {request.method} {mask_log_url(request.url, masked_query_params)}"]
+    if level.logs_headers:
+        lines += _header_lines(request.headers, masked_headers, masked_query_params)
+    if level.logs_body:
+        content_type = request.headers.get("Content-Type")
+        if isinstance(request.content, bytes):
+            lines += describe_body(
+                request.content,
+                content_type,
+                body_limit=body_limit,
+                masked_query_params=masked_query_params,
+                secrets=secrets,
+            )
+        else:
+            lines.append(_streamed(content_type))
+    return [scrub(line, secrets) for line in lines]
+
+
+def format_response(
+    response: Response,
+    level: LogLevel,
+    elapsed: float,
+    *,
+    masked_headers: Iterable[str] = (),
+    masked_query_params: Iterable[str] = (),
+    body_limit: int = 4096,
+) -> list[str]:
+    """The lines logged for a response at ``level`` (none for NONE); ``elapsed`` is in seconds.
+
+    ``<-- STATUS REASON METHOD url (N ms)``, then the headers and the body as for
+    ``format_request``. A response whose body is still open (``client.stream()``) is
+    described as "streamed, not logged": it is the caller's to read.
+    """
+    if level is LogLevel.NONE:
+        return []
+    masked_headers, masked_query_params = tuple(masked_headers), tuple(masked_query_params)
+    request = response.request
+    secrets = secret_values(request, masked_headers, masked_query_params, response.headers)
+    status = f"{response.status} {response.reason}".strip()
+    url = mask_log_url(response.url, masked_query_params)
+    lines = [f"<-- {status} {request.method} {url} ({_milliseconds(elapsed)})"]
+    if level.logs_headers:
+        lines += _header_lines(response.headers, masked_headers, masked_query_params)
+    if level.logs_body:
+        lines += _response_body_lines(response, body_limit, masked_query_params, secrets)
+    return [scrub(line, secrets) for line in lines]
+
+
+def format_failure(
+    request: Request,
+    error: BaseException,
+    elapsed: float,
+    *,
+    masked_headers: Iterable[str] = (),
+    masked_query_params: Iterable[str] = (),
+) -> str:
+    """The line logged when an exchange raises: the request, the time, the error's type and message.
+
+    The message has URL credentials and the exchange's secrets masked; no traceback is logged
+    (the causes' messages may quote what the engine saw).
+    """
+    masked_query_params = tuple(masked_query_params)
+    secrets = secret_values(request, masked_headers, masked_query_params)
+    url = mask_log_url(request.url, masked_query_params)
+    message = scrub(mask_credentials(str(error)), secrets)
+    what = type(error).__name__ + (f": {message}" if message else "")
+    return f"<-- {request.method} {url} failed after {_milliseconds(elapsed)}: {what}"
+
+
+def _header_lines(headers: Mapping[str, str], names: Iterable[str], query_names: Iterable[str]) -> list[str]:
+    return [f"{name}: {value}" for name, value in mask_headers(headers, names, masked_query_params=query_names)]
+
+
+def _response_body_lines(
+    response: Response, body_limit: int, query_names: Iterable[str], secrets: Iterable[str]
+) -> list[str]:
+    content_type = response.headers.get("Content-Type")
+    if not response.is_closed:
+        return [_streamed(content_type)]
+    try:
+        content = response.content
+    except ResponseNotReadError:
+        return ["body: not read"]
+    return describe_body(content, content_type, body_limit=body_limit, masked_query_params=query_names, secrets=secrets)
+
+
+def _streamed(content_type: str | None) -> str:
+    return "body: streamed, not logged" + (f" ({content_type})" if content_type else "")
+
+
+def _milliseconds(seconds: float) -> str:
+    ms = seconds * 1000
+    return f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms"
+
+
+# -- the plugin -------------------------------------------------------------------------------
+
+
+def _resolve_logger(logger: str | LoggerLike) -> LoggerLike:
+    if isinstance(logger, str):
+        import logging
+
+        return logging.getLogger(logger)
+    return logger
+
+
+class Logging(Plugin):
+    """Logs each exchange to a standard logger (default ``"kclient"``), secrets masked.
+
+    Each attempt sent is logged: one INFO record for the request (``--> GET url``) and one for
+    the response (``<-- 200 OK GET url (12 ms)``), with headers and bodies as ``level`` says
+    (``LogLevel``, default HEADERS as in Ktor). An exchange that raises gets one WARNING record
+    with the error's type and message. Authorization, Proxy-Authorization, Cookie, Set-Cookie,
+    X-Api-Key, X-Auth-Token and ``masked_headers`` show as ``***``; so do URL passwords and
+    secret query parameters, and their values are masked wherever they appear in a logged body
+    or message. Bodies are logged up to ``body_limit`` bytes when they are text, described
+    otherwise; streamed bodies are never consumed. ``level=NONE`` removes the plugin from the
+    chain. Records are formatted only when the logger is enabled for INFO.
+    """
+
+    name = "Logging"
+    config_class = LoggingConfig
+    config: LoggingConfig
+    send_order = SendOrder.LOGGING
+
+    def __init__(self, config: LoggingConfig) -> None:
+        super().__init__(config)
+        self._logger = _resolve_logger(config.logger)
+        self._options: dict[str, Any] = {
+            "masked_headers": config.masked_headers,
+            "masked_query_params": config.masked_query_params,
+        }
+
+    @property
+    def logger(self) -> LoggerLike:
+        """The logger records go to."""
+        return self._logger
+
+    def intercepts_send(self) -> bool:
+        return self.config.level is not LogLevel.NONE
+
+    async def on_send(self, request: Request, proceed: Send) -> Response:
+        logger, level = self._logger, self.config.level
+        enabled = logger.isEnabledFor(_INFO)
+        if enabled:
+            lines = format_request(request, level, body_limit=self.config.body_limit, **self._options)
+            logger.log(_INFO, "%s", "\n".join(lines))
+        started = time.perf_counter()
+        try:
+            response = await proceed(request)
+        except Exception as error:
+            self._log_failure(request, error, time.perf_counter() - started)
+            raise
+        except BaseException as interruption:  # cancelled: not an error of the exchange
+            if enabled:
+                self._log_interruption(request, interruption, time.perf_counter() - started)
+            raise
+        if enabled:
+            try:
+                lines = format_response(
+                    response, level, time.perf_counter() - started, body_limit=self.config.body_limit, **self._options
+                )
+                logger.log(_INFO, "%s", "\n".join(lines))
+            except BaseException:
+                await response.aclose()
+                raise
+        return response
+
+    def _log_failure(self, request: Request, error: Exception, elapsed: float) -> None:
+        """One WARNING record: the request, the time and the error's type and message, no traceback."""
+        if self._logger.isEnabledFor(_WARNING):
+            self._logger.log(_WARNING, "%s", format_failure(request, error, elapsed, **self._options))
+
+    def _log_interruption(self, request: Request, interruption: BaseException, elapsed: float) -> None:
+        """One INFO record for an exchange cancelled from outside (a timeout of ``client.stream()``...)."""
+        url = mask_log_url(request.url, self.config.masked_query_params)
+        line = f"<-- {request.method} {url} interrupted after {_milliseconds(elapsed)} ({type(interruption).__name__})"
+        self._logger.log(_INFO, "%s", line)
