@@ -8,6 +8,7 @@ removes it.
 from __future__ import annotations
 
 from .._plugin import Plugin, PluginConfig, Send, SendOrder
+from .auth import Auth, AuthConfig, AuthProvider, BasicAuth, BearerAuth, BearerTokens
 from .cookies import (
     AcceptAllCookiesStorage,
     ConstantCookiesStorage,
@@ -26,6 +27,12 @@ from .validator import HttpCallValidator, HttpCallValidatorConfig
 __all__ = [
     "DEFAULT_PLUGINS",
     "AcceptAllCookiesStorage",
+    "Auth",
+    "AuthConfig",
+    "AuthProvider",
+    "BasicAuth",
+    "BearerAuth",
+    "BearerTokens",
     "ConstantCookiesStorage",
     "Cookie",
     "CookiesStorage",
