@@ -303,6 +303,18 @@ class Response:
                 f"(Content-Type: {self.headers.get('Content-Type', 'none')}, starts with {preview!r})."
             ) from exc
 
+    def body(self, model: Any = Any) -> Any:
+        """The body decoded by the codec for its Content-Type and built as ``model``.
+
+        The codecs are those of the client's ContentNegotiation plugin, else JSON. ``model``
+        is ``Any`` (the decoded value as it is), ``dict``, ``list``, a dataclass (built
+        recursively, ``list[Item]`` too) or a class with ``model_validate`` (pydantic).
+        Raises ``DecodingError`` (a ``ValueError``) naming the field that does not fit.
+        """
+        from .plugins.content import decode_body
+
+        return decode_body(self, model)
+
     # -- status -----------------------------------------------------------------------------
     @property
     def is_success(self) -> bool:

@@ -151,8 +151,15 @@ def _body(options: RequestOptions, headers: CIMultiDict[str]) -> bytes | AsyncIt
 
 
 def _json_body(value: Any, headers: CIMultiDict[str]) -> bytes:
+    """``value`` as compact UTF-8 JSON; dataclass instances and pydantic-style models (``model_dump``)
+    are converted, at any depth, on a second pass that plain dicts and lists never take."""
     try:
-        encoded = jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        try:
+            encoded = jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        except TypeError:
+            from .plugins.content import jsonable
+
+            encoded = jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":"), default=jsonable).encode()
     except (TypeError, ValueError) as exc:
         raise InvalidRequestError(f"The json body cannot be encoded as JSON: {exc}") from exc
     headers.setdefault("Content-Type", "application/json")

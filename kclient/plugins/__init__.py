@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .._plugin import Plugin, PluginConfig, Send, SendOrder
 from .auth import Auth, AuthConfig, AuthProvider, BasicAuth, BearerAuth, BearerTokens
+from .content import Codec, ContentNegotiation, ContentNegotiationConfig, JsonCodec
 from .cookies import (
     AcceptAllCookiesStorage,
     ConstantCookiesStorage,
@@ -19,13 +20,13 @@ from .cookies import (
 )
 from .default_request import DefaultRequest, DefaultRequestConfig
 from .logs import Logging, LoggingConfig, LogLevel
+from .progress import BodyProgress, BodyProgressConfig, ProgressCallback
 from .redirect import HttpRedirect, HttpRedirectConfig
 from .timeout import HttpTimeout, HttpTimeoutConfig
 from .user_agent import UserAgent, UserAgentConfig
 from .validator import HttpCallValidator, HttpCallValidatorConfig
 
 __all__ = [
-    "DEFAULT_PLUGINS",
     "AcceptAllCookiesStorage",
     "Auth",
     "AuthConfig",
@@ -33,24 +34,32 @@ __all__ = [
     "BasicAuth",
     "BearerAuth",
     "BearerTokens",
+    "BodyProgress",
+    "BodyProgressConfig",
+    "Codec",
     "ConstantCookiesStorage",
+    "ContentNegotiation",
+    "ContentNegotiationConfig",
     "Cookie",
     "CookiesStorage",
-    "HttpCookies",
-    "HttpCookiesConfig",
+    "DEFAULT_PLUGINS",
     "DefaultRequest",
     "DefaultRequestConfig",
     "HttpCallValidator",
     "HttpCallValidatorConfig",
+    "HttpCookies",
+    "HttpCookiesConfig",
     "HttpRedirect",
     "HttpRedirectConfig",
     "HttpTimeout",
     "HttpTimeoutConfig",
+    "JsonCodec",
     "LogLevel",
     "Logging",
     "LoggingConfig",
     "Plugin",
     "PluginConfig",
+    "ProgressCallback",
     "Send",
     "SendOrder",
     "UserAgent",
