@@ -22,6 +22,7 @@ from .default_request import DefaultRequest, DefaultRequestConfig
 from .logs import Logging, LoggingConfig, LogLevel
 from .progress import BodyProgress, BodyProgressConfig, ProgressCallback
 from .redirect import HttpRedirect, HttpRedirectConfig
+from .retry import HttpRequestRetry, HttpRequestRetryConfig
 from .timeout import HttpTimeout, HttpTimeoutConfig
 from .user_agent import UserAgent, UserAgentConfig
 from .validator import HttpCallValidator, HttpCallValidatorConfig
@@ -51,6 +52,8 @@ __all__ = [
     "HttpCookiesConfig",
     "HttpRedirect",
     "HttpRedirectConfig",
+    "HttpRequestRetry",
+    "HttpRequestRetryConfig",
     "HttpTimeout",
     "HttpTimeoutConfig",
     "JsonCodec",
