@@ -46,6 +46,15 @@ def test_import_kclient_loads_nothing_heavy_at_all() -> None:
     assert not loaded(modules, "kclient.engines.httpx")
 
 
+@pytest.mark.parametrize("module", ["auth", "content", "cookies", "logs", "progress", "retry"])
+def test_plugins_that_are_not_default_load_on_first_use(module: str) -> None:
+    assert f"kclient.plugins.{module}" not in modules_after("import kclient\nkclient.HttpClient()")
+    from kclient.plugins import LAZY
+
+    name = next(name for name, holder in LAZY.items() if holder == module)
+    assert f"kclient.plugins.{module}" in modules_after(f"import kclient\nkclient.{name}")
+
+
 def test_importing_httpx_engine_imports_httpx() -> None:
     modules = modules_after("from kclient import Httpx\nassert Httpx.name == 'Httpx'")
     assert "httpx" in modules
