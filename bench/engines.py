@@ -17,7 +17,7 @@ wrapping engines lose at most 10% to the library they wrap (kclient[Httpx] >= 0.
 httpx, kclient[Aiohttp] >= 0.9x raw aiohttp, sequential and at 50 concurrent). ``--check``
 makes a missed target the exit status (CIO's targets count as missed when CIO is not measured).
 ``--plugin-cost`` also measures each engine with no plugins at all (``c.uninstall`` of the
-default ones) and with a typical set on top of the defaults (``TYPICAL_PLUGINS``), and
+default ones) and with a typical set on top of the defaults (``typical_plugins()``), and
 prints their ratios to the default client: the per-request price of the plugin chain.
 Run: ``.venv/bin/python bench/engines.py [--engines CIO,Httpx] [--rounds 5] [--plugin-cost]``.
 """
@@ -94,17 +94,23 @@ def configure_plugins(variant: str) -> Callable[[Any], None] | None:
             c.uninstall(plugin)
 
     def typical(c: Any) -> None:
-        for plugin, options in TYPICAL_PLUGINS():
+        for plugin, options in typical_plugins():
             c.install(plugin, **options)
 
     return {"default": None, "none": no_plugins, "typical": typical}[variant]
 
 
-def TYPICAL_PLUGINS() -> list[tuple[Any, dict[str, Any]]]:  # noqa: N802 - a table, built on first use
+def typical_plugins() -> list[tuple[Any, dict[str, Any]]]:
     """What a notebook user typically adds to the defaults (all of them doing work on every request)."""
     import kclient
 
-    return [(kclient.HttpTimeout, {"request_timeout": 30, "connect_timeout": 10})]
+    return [
+        (kclient.HttpTimeout, {"request_timeout": 30, "connect_timeout": 10}),
+        (kclient.HttpRequestRetry, {}),
+        (kclient.HttpCookies, {}),
+        (kclient.DefaultRequest, {"headers": {"X-Client": "bench"}}),
+        (kclient.Logging, {"level": "HEADERS"}),  # the logger is not enabled for INFO: nothing is formatted
+    ]
 
 
 class KclientBench(BenchClient):

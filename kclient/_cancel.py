@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from types import TracebackType
 
-__all__ = ["TaskScope"]
+__all__ = ["DeadlineScope", "TaskScope"]
 
 
 class TaskScope:
@@ -73,3 +73,24 @@ class TaskScope:
             self.cancelled_caught = True
             return True  # the request was cancelled by us, and only by us
         return False
+
+
+class DeadlineScope(TaskScope):
+    """A ``TaskScope`` that cancels itself ``seconds`` after it is created: a request timeout.
+
+    One ``loop.call_later`` handle (cancelled on exit) instead of an ``anyio`` cancel scope
+    with a deadline: the timeout costs about a microsecond a request instead of ten. After
+    the ``with`` block, ``cancelled_caught`` tells that the deadline interrupted it.
+    """
+
+    __slots__ = ("_handle",)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
+        super().__init__()
+        self._handle = loop.call_later(seconds, self.cancel)
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> bool:
+        self._handle.cancel()
+        return super().__exit__(exc_type, exc, traceback)

@@ -31,8 +31,11 @@ from ._runner import run
 from ._states import ClientState
 
 if TYPE_CHECKING:
+    import asyncio
+
     from yarl import URL
 
+    from ._cancel import DeadlineScope
     from ._request_options import RequestOptions, URLInput
     from .plugins.cookies import Cookie
 
@@ -276,12 +279,18 @@ class HttpClient:
 
     async def _read_attempt(self, request: Request) -> Response:
         """The READ stage: one attempt sent and its body read, within the request timeout."""
-        if request.timeouts.request is None:
+        timeout = request.timeouts.request
+        if timeout is None:
             return await self._send_and_read(request)
-        import anyio
+        loop = _asyncio_loop()
+        if loop is not None:
+            with _deadline_scope(loop, timeout):
+                return await self._send_and_read(request)
+        else:
+            import anyio
 
-        with anyio.move_on_after(request.timeouts.request):
-            return await self._send_and_read(request)
+            with anyio.move_on_after(timeout):
+                return await self._send_and_read(request)
         raise self._timed_out(request)  # reached only when the deadline cancelled the exchange
 
     async def _send_and_read(self, request: Request) -> Response:
@@ -358,6 +367,24 @@ class HttpClient:
 
 def _describe(request: Request) -> str:
     return f"{request.method} {mask_url(request.url)}"
+
+
+def _asyncio_loop() -> asyncio.AbstractEventLoop | None:
+    """The running asyncio loop, or None (trio). Imported on first use: ``import kclient`` must
+    not import asyncio; then the module global is replaced by the real functions."""
+    global _asyncio_loop, _deadline_scope
+    from asyncio import _get_running_loop
+
+    from ._cancel import DeadlineScope
+
+    _asyncio_loop, _deadline_scope = _get_running_loop, DeadlineScope
+    return _get_running_loop()
+
+
+def _deadline_scope(loop: asyncio.AbstractEventLoop, seconds: float) -> DeadlineScope:
+    from ._cancel import DeadlineScope
+
+    return DeadlineScope(loop, seconds)
 
 
 def _build_request(method: str, url: URLInput, options: RequestOptions, base: URL | None) -> Request:

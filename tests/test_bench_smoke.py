@@ -65,6 +65,22 @@ def test_engines_check_fails_when_cio_is_not_measured() -> None:
     assert checked.returncode == 1, checked.stderr
 
 
+@needs_nginx
+def test_engines_plugin_cost_measures_the_bare_and_typical_clients(tmp_path: Path) -> None:
+    out = tmp_path / "plugins.json"
+    result = run_script(
+        "engines.py", "--requests", "30", "--rounds", "1", "--scenarios", "seq", "--engines", "CIO",
+        "--plugin-cost", "--json", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "plugin cost" in result.stdout
+    document = json.loads(out.read_text())
+    assert {"kclient[CIO] none plugins", "kclient[CIO] typical plugins"} <= set(document["medians"]["seq"])
+    cost = document["plugin_cost"]["CIO"]["seq"]
+    assert set(cost) == {"default/none", "typical/default"}
+    assert all(ratio > 0 for ratio in cost.values())
+
+
 def test_engines_rejects_an_unknown_engine() -> None:
     result = run_script("engines.py", "--engines", "NoSuchEngine", "--requests", "1", "--rounds", "1")
     assert result.returncode == 2

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from kclient._cancel import TaskScope
+from kclient._cancel import DeadlineScope, TaskScope
 
 pytestmark = pytest.mark.anyio
 
@@ -72,3 +72,34 @@ async def test_another_error_while_cancelling_propagates_and_the_cancel_is_taken
     assert task is not None
     await asyncio.sleep(0)  # the cancellation asked for was taken back: no CancelledError here
     assert task.cancelling() == 0
+
+
+# -- DeadlineScope: the request timeout on asyncio ----------------------------------------------
+
+
+async def test_deadline_interrupts_and_is_reported() -> None:
+    loop = asyncio.get_running_loop()
+    with DeadlineScope(loop, 0.05) as scope:
+        await asyncio.sleep(10)
+    task = asyncio.current_task()
+    assert task is not None
+    assert scope.cancelled_caught
+    assert task.cancelling() == 0
+
+
+async def test_deadline_not_reached_leaves_no_timer_behind() -> None:
+    loop = asyncio.get_running_loop()
+    with DeadlineScope(loop, 0.05) as scope:
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.1)  # past the deadline: the cancelled timer must not fire into the task
+    assert not scope.cancelled_caught
+    assert not scope.cancel_called
+
+
+async def test_an_outer_timeout_wins_over_a_longer_deadline() -> None:
+    loop = asyncio.get_running_loop()
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.05):
+            with DeadlineScope(loop, 10) as scope:
+                await asyncio.sleep(10)
+    assert not scope.cancelled_caught

@@ -415,6 +415,8 @@ class AcceptAllCookiesStorage:
             del self._cookies[next(iter(self._cookies))]
 
     def get(self, url: URL | str, now: float) -> list[Cookie]:
+        if not self._cookies:  # the common case before any Set-Cookie: nothing to match
+            return []
         self._drop_expired(now)
         return cookies_for(url, self._cookies.values(), now)
 
