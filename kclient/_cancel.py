@@ -13,9 +13,11 @@ lifecycle keeps using ``anyio.CancelScope``.
 from __future__ import annotations
 
 import asyncio
+import math
+import weakref
 from types import TracebackType
 
-__all__ = ["DeadlineScope", "TaskScope"]
+__all__ = ["DeadlineScope", "DeadlineWatch", "TaskScope"]
 
 
 class TaskScope:
@@ -78,19 +80,74 @@ class TaskScope:
 class DeadlineScope(TaskScope):
     """A ``TaskScope`` that cancels itself ``seconds`` after it is created: a request timeout.
 
-    One ``loop.call_later`` handle (cancelled on exit) instead of an ``anyio`` cancel scope
-    with a deadline: the timeout costs about a microsecond a request instead of ten. After
-    the ``with`` block, ``cancelled_caught`` tells that the deadline interrupted it.
+    The deadline is kept by the loop's ``DeadlineWatch`` (one timer for every request of the
+    loop) rather than by a timer or an ``anyio`` cancel scope of its own: a timeout then costs
+    a dict insert and delete per request instead of several microseconds. After the ``with``
+    block, ``cancelled_caught`` tells that the deadline interrupted it.
     """
 
-    __slots__ = ("_handle",)
+    __slots__ = ("_watch",)
 
     def __init__(self, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
         super().__init__()
-        self._handle = loop.call_later(seconds, self.cancel)
+        watch = _WATCHES.get(loop)
+        if watch is None:
+            watch = _WATCHES[loop] = DeadlineWatch(loop)
+        self._watch = watch
+        watch.add(self, loop.time() + seconds)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> bool:
-        self._handle.cancel()
+        self._watch.discard(self)
         return super().__exit__(exc_type, exc, traceback)
+
+
+class DeadlineWatch:
+    """The deadlines of one event loop's requests, behind a single timer.
+
+    The timer is set for the earliest deadline. A new request moves it only when its
+    deadline is earlier (with one timeout for every request, it never is); a request that
+    ends just leaves the table, and the timer stays until it fires. When it fires it
+    cancels the scopes whose deadline has passed and is set again for the earliest one
+    left: one scan of the requests in flight per timer, not one timer per request.
+    """
+
+    __slots__ = ("__weakref__", "_deadlines", "_handle", "_loop", "_when")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._deadlines: dict[TaskScope, float] = {}
+        self._handle: asyncio.TimerHandle | None = None
+        self._when = math.inf
+
+    def add(self, scope: TaskScope, deadline: float) -> None:
+        self._deadlines[scope] = deadline
+        if deadline < self._when:
+            self._arm(deadline)
+
+    def discard(self, scope: TaskScope) -> None:
+        # The timer stays set even when nothing is left to watch: the next request (usually
+        # with a later deadline) then finds it armed, and a timer that fires on an empty table
+        # costs one call. Cancelling and re-arming it for every sequential request would not.
+        self._deadlines.pop(scope, None)
+
+    def _arm(self, when: float) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = self._loop.call_at(when, self._fire)
+        self._when = when
+
+    def _fire(self) -> None:
+        self._handle, self._when = None, math.inf
+        now = self._loop.time()
+        expired = [scope for scope, deadline in self._deadlines.items() if deadline <= now]
+        for scope in expired:
+            del self._deadlines[scope]
+            scope.cancel()
+        if self._deadlines:
+            self._arm(min(self._deadlines.values()))
+
+
+#: One watch per event loop (a loop that is garbage collected takes its watch with it).
+_WATCHES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DeadlineWatch] = weakref.WeakKeyDictionary()

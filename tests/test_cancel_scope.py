@@ -103,3 +103,24 @@ async def test_an_outer_timeout_wins_over_a_longer_deadline() -> None:
             with DeadlineScope(loop, 10) as scope:
                 await asyncio.sleep(10)
     assert not scope.cancelled_caught
+
+
+async def test_one_watch_serves_concurrent_deadlines_in_their_order() -> None:
+    loop = asyncio.get_running_loop()
+    fired: list[str] = []
+
+    async def wait(label: str, seconds: float) -> None:
+        with DeadlineScope(loop, seconds) as scope:
+            await asyncio.sleep(10)
+        assert scope.cancelled_caught
+        fired.append(label)
+
+    async def finish_early() -> None:
+        with DeadlineScope(loop, 0.05) as scope:
+            await asyncio.sleep(0)
+        assert not scope.cancelled_caught
+        fired.append("early")
+
+    # The long deadline arms the timer first; the shorter ones must move it earlier.
+    await asyncio.gather(wait("slow", 0.3), wait("fast", 0.1), wait("medium", 0.2), finish_early())
+    assert fired == ["early", "fast", "medium", "slow"]
