@@ -99,6 +99,13 @@ def test_stream_memory_prints_the_table(tmp_path: Path) -> None:
     assert all(run["bytes"] == 8 * 1024 * 1024 for runs in document["samples"].values() for run in runs)
 
 
+def test_plugin_overhead_prints_every_variant() -> None:
+    result = run_script("plugin_overhead.py", "--requests", "200", "--rounds", "1")
+    assert result.returncode == 0, result.stderr
+    for text in ("µs/request", "none", "default", "HttpTimeout", "typical (all of them)"):
+        assert text in result.stdout
+
+
 def test_import_time_prints_the_costs() -> None:
     result = run_script("import_time.py", "--rounds", "1")
     assert result.returncode in (0, 1), result.stderr  # 1 only means the timing target was missed
