@@ -280,9 +280,11 @@ class Response:
             if key.lower() == "charset":
                 name = value.strip().strip("\"'")
                 try:
-                    return codecs.lookup(name).name
+                    info = codecs.lookup(name)
                 except LookupError:
                     return None
+                # "charset=zlib" names a codec, but not a text encoding: bytes.decode would refuse it.
+                return info.name if getattr(info, "_is_text_encoding", True) else None
         return None
 
     @property

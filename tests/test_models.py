@@ -71,6 +71,15 @@ async def test_unknown_charset_falls_back_to_utf8() -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("codec", ["zlib", "base64", "rot13", "hex"])
+async def test_a_codec_that_is_not_a_text_encoding_is_ignored(codec: str) -> None:
+    response = await fetch(b'{"a": 1}', headers={"Content-Type": f"application/json; charset={codec}"})
+    assert response.charset is None
+    assert response.json() == {"a": 1}
+    assert response.excerpt() == '{"a": 1}'
+
+
+@pytest.mark.anyio
 async def test_unknown_charset_and_invalid_utf8_fall_back_to_latin1() -> None:
     response = await fetch(b"caf\xe9", headers={"Content-Type": "text/plain; charset=bogus"})
     assert response.text == "café"
