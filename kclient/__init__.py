@@ -231,6 +231,20 @@ _LAZY = {
 _WITH_EXTRAS = ("Aiohttp", "Urllib3")
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext kclient``: register the ``%kclient`` magics (see ``kclient.magics``)."""
+    import importlib  # kclient.magics is mapped from the magics/ folder: imported by name
+
+    importlib.import_module("kclient.magics").load_ipython_extension(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext kclient``: close the kernel client and unregister the magics."""
+    import importlib
+
+    importlib.import_module("kclient.magics").unload_ipython_extension(ipython)
+
+
 def __getattr__(name: str) -> Any:
     if name == "engines":  # the subpackage, for kclient.engines.registry()
         import importlib

@@ -1,0 +1,753 @@
+"""The ``.http`` cell format of ``%%kclient`` (that of VS Code REST Client and JetBrains HTTP files).
+
+A cell holds one or more requests separated by lines starting with ``###`` (the rest of such a
+line is a title). Each request is::
+
+    # comments start with # or //; `# @name login` (or `// @name login`, `# @name=login`)
+    # names the request, so that later cells can use its response as `login`
+    @host = api.example.com                 <- a cell variable (before the request line)
+    POST https://{{host}}/login HTTP/1.1    <- [METHOD] URL [HTTP/version]; the method defaults to GET
+        ?lang=en                            <- indented lines starting with ? or & continue the URL
+    Content-Type: application/json          <- headers, up to the first blank line
+                                            <- a blank line
+    {"user": "ada", "password": "{{pw}}"}   <- the body, up to the next ### (blank lines around it dropped)
+
+URLs: ``:3000/path`` means ``http://localhost:3000/path`` (HTTPie's shorthand), a URL without a
+scheme gets ``http://``, and ``/path`` stays relative (for a client with a base URL), unless a
+``Host:`` header names the host, in which case the URL is built from it and the header dropped.
+
+Bodies are sent as raw ``content``: what was typed is what is sent, byte for byte after
+interpolation (lines joined with ``\\n``). ``Content-Type: application/json`` is added only when
+the request has no Content-Type and the body is a valid JSON object or array. With
+``Content-Type: application/x-www-form-urlencoded`` the body's lines are joined without line
+breaks (REST Client), so long forms can be split over lines starting with ``&``. A body line
+``< ./path/file.json`` is replaced by that file's bytes, unchanged; ``<@ ./file.json`` by its text
+with ``{{...}}`` interpolated. JetBrains ``<> previous-response`` lines are skipped, and response
+handler scripts (``> {% ... %}``) are refused.
+
+Interpolation: ``{{expr}}`` anywhere in the URL, headers, body and cell variables, where ``expr``
+is a name followed by ``.attribute``, ``[0]``/``[-1]`` and ``['key']``/``["key"]`` steps, with
+spaces allowed inside the braces (``{{ login.json.token }}``). There is no evaluation: no calls,
+operators or literals. The name is looked up in the cell's ``@variables`` (defined above the
+request), then in the notebook's namespace; ``$uuid``/``$guid``, ``$timestamp`` (Unix seconds),
+``$isoTimestamp`` (UTC) and ``$randomInt`` (0 to 1000) are generated. A ``.key`` step on a
+mapping looks up the key (never an attribute), and ``.json`` on an object with a ``json()``
+method (a kclient ``Response``) calls it, so ``{{login.json.token}}`` is the ``token`` of the
+JSON body of the response named ``login``.
+
+Inserted values: strings as they are (so ``"{{token}}"`` in a JSON body needs its quotes);
+``True``/``False``/``None``, dicts, lists and tuples as compact JSON (``true``, ``null``,
+``{"a":1}``) everywhere, since Python's repr (``True``, ``{'a': 1}``) is never what a request
+means; bytes as UTF-8 text; anything else as ``str(value)``. Inserted text is not interpolated
+again. Braces that are not a well-formed ``{{...}}`` are literal, so JSON's ``{"a": {"b": 1}}``
+is untouched; in ``{{{x}}}`` the innermost pair is the interpolation (``{`` + x + ``}``); ``\\{{``
+is a literal ``{{``. IPython's ``$var``/``{var}`` expansion is never applied.
+
+Directives: ``@name`` is used; every other ``# @directive`` (``@no-redirect``, ``@timeout``,
+``@no-cookie-jar``, ``@prompt``, ...) is kept in ``HttpRequestTemplate.directives`` for the caller
+and otherwise ignored.
+
+Errors are ``CellSyntaxError`` with the 1-based line in the cell and what was expected there.
+Syntax is checked for the whole cell before anything is sent (``parse_http_templates``);
+interpolation happens per request (``HttpRequestTemplate.render``), so a request can use the
+response of an earlier request of the same cell once the caller has stored it under its name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from yarl import URL
+
+from kclient._redact import SECRET_HEADERS, mask_header, mask_url_text
+
+from ._errors import CellSyntaxError
+from ._extract import list_keys
+from ._spec import RequestSpec
+
+__all__ = ["HttpRequestTemplate", "format_value", "parse_http_cell", "parse_http_templates"]
+
+ReadFile = Callable[[str], bytes]
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_DIRECTIVE = re.compile(r"(?:#|//)\s*@([\w-]+)(?:\s*=\s*|\s+|$)(.*)")
+_VARIABLE = re.compile(r"@([^\W\d]\w*)\s*=\s*(.*)")
+_METHOD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+_HTTP_VERSION = re.compile(r"HTTP/\d(?:\.\d)?", re.IGNORECASE)
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_WORD = re.compile(r"(?:\{\{.*?\}\}|\S)+")
+_BRACES = re.compile(r"\{\{.*?\}\}")
+_OPEN = re.compile(r"\\\{\{|\{\{(?!\{)")
+_EXPR_NAME = re.compile(r"\s*(\$?[^\W\d]\w*)")
+_EXPR_STEP = re.compile(r"""\.([\w-]+)|\[\s*(-?\d+)\s*\]|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]""")
+_FILE_LINE = re.compile(r"<(@?)\s+(.*\S)\s*")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_LOCALHOST = re.compile(r":(\d*)([/?#].*)?")
+_UNSAFE = re.compile(r"[\r\n\x00]")
+_FORM = "application/x-www-form-urlencoded"
+_BRACES_HINT = "write \\{{ for literal braces"
+
+_SYSTEM_VARIABLES: dict[str, Callable[[], Any]] = {
+    "$guid": lambda: str(uuid.uuid4()),
+    "$uuid": lambda: str(uuid.uuid4()),
+    "$timestamp": lambda: int(time.time()),
+    "$isoTimestamp": lambda: datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    "$randomInt": lambda: random.randint(0, 1000),
+}
+
+
+# --- the parsed cell ---------------------------------------------------------------------------
+
+
+class _Failure(Exception):
+    """An interpolation that failed; the caller turns it into a ``CellSyntaxError`` at its line."""
+
+
+@dataclass(frozen=True)
+class _Expr:
+    """A ``{{...}}``: a name and the steps after it (``("attr", "json")``, ``("item", 0)``)."""
+
+    source: str
+    name: str
+    steps: tuple[tuple[Literal["attr", "item"], str | int], ...]
+
+    def __str__(self) -> str:
+        return "{{" + self.source + "}}"
+
+
+@dataclass(frozen=True)
+class _Text:
+    """Text of the cell with its ``{{...}}`` located: literal strings and expressions, and where
+    it was (``line``, and ``source``, the line as shown in errors)."""
+
+    parts: tuple[str | _Expr, ...]
+    line: int
+    source: str
+
+
+@dataclass(frozen=True)
+class _Header:
+    name: _Text
+    value: _Text
+
+
+@dataclass(frozen=True)
+class _FileBody:
+    """A ``< path`` (``interpolate`` false) or ``<@ path`` body line."""
+
+    path: _Text
+    interpolate: bool
+
+
+@dataclass(frozen=True)
+class _Variable:
+    name: str
+    value: _Text
+
+
+@dataclass(frozen=True)
+class HttpRequestTemplate:
+    """One request of a ``.http`` cell, checked but not yet interpolated.
+
+    ``render(namespace)`` interpolates it into a ``RequestSpec``. ``name`` is its ``# @name``,
+    ``title`` the text after its ``###``, ``line`` the line of its request line,
+    ``directives`` its other ``# @directives`` (``{"no-redirect": ""}``), which the parser ignores.
+    """
+
+    method: str
+    url: tuple[_Text, ...]
+    headers: tuple[_Header, ...]
+    body: tuple[_Text | _FileBody, ...]
+    line: int
+    name: str | None = None
+    title: str | None = None
+    directives: Mapping[str, str] = field(default_factory=dict)
+    variables: Mapping[str, _Variable] = field(default_factory=dict, repr=False)
+    earlier_names: Mapping[str, int] = field(default_factory=dict, repr=False)
+
+    def render(
+        self, namespace: Mapping[str, Any], *, read_file: ReadFile | None = None, default_scheme: str = "http"
+    ) -> RequestSpec:
+        """Interpolate from ``namespace`` (the notebook's variables) and read ``< file`` bodies
+        (``read_file(path) -> bytes``, default: from disk, relative to the current directory)."""
+        renderer = _Renderer(namespace, self.variables, self.earlier_names)
+        url = "".join(renderer.text(part) for part in self.url)
+        headers = [_render_header(renderer, header) for header in self.headers]
+        url, headers = _absolute_url(url, self.url[0], headers, default_scheme)
+        content = _render_body(renderer, self.body, headers, read_file or _read_from_disk)
+        if content is not None and _header(headers, "content-type") is None and _is_json(content):
+            headers.append(("Content-Type", "application/json"))
+        return RequestSpec(self.method, url, headers=headers, content=content, name=self.name, line=self.line)
+
+
+def parse_http_cell(
+    text: str, namespace: Mapping[str, Any], *, read_file: ReadFile | None = None, default_scheme: str = "http"
+) -> list[RequestSpec]:
+    """Every request of a ``.http`` cell, interpolated from ``namespace``.
+
+    The whole cell is checked first, then each request is rendered. A request that uses the
+    response of an earlier one in the same cell needs that response in ``namespace``: send
+    such cells one request at a time with ``parse_http_templates`` and ``render``.
+    """
+    templates = parse_http_templates(text)
+    return [template.render(namespace, read_file=read_file, default_scheme=default_scheme) for template in templates]
+
+
+def parse_http_templates(text: str) -> list[HttpRequestTemplate]:
+    """The requests of a ``.http`` cell, syntax-checked; a ``CellSyntaxError`` points at the line.
+
+    A cell without any request line is an error too.
+    """
+    variables: dict[str, _Variable] = {}
+    names: dict[str, int] = {}
+    templates: list[HttpRequestTemplate] = []
+    for title, block in _blocks(text):
+        template = _parse_block(block, title, variables, names)
+        if template is not None:
+            templates.append(template)
+            if template.name:
+                names[template.name] = template.line
+    if not templates:
+        raise CellSyntaxError("no request in the cell: expected a request line such as 'GET https://example.com/'")
+    return templates
+
+
+# --- splitting and parsing ---------------------------------------------------------------------
+
+_Line = tuple[int, str]
+
+
+def _blocks(text: str) -> Iterator[tuple[str | None, list[_Line]]]:
+    """The ``###``-separated blocks of the cell as (title, numbered lines)."""
+    title: str | None = None
+    block: list[_Line] = []
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+        if line.startswith("###"):
+            yield title, block
+            title, block = line[3:].strip("# \t") or None, []
+        else:
+            block.append((number, line))
+    yield title, block
+
+
+def _parse_block(
+    block: list[_Line], title: str | None, variables: dict[str, _Variable], names: Mapping[str, int]
+) -> HttpRequestTemplate | None:
+    """The request of one block (``None`` when it has only comments and variables); cell
+    variables it defines are added to ``variables`` for this request and the ones after it."""
+    position, name, directives = _parse_preamble(block, variables)
+    if position == len(block):
+        if name is not None:
+            number, line, _ = name
+            raise CellSyntaxError("'@name' names no request: expected a request line after it", number, line)
+        return None
+    number, line = block[position]
+    method, url = _parse_request_line(number, line)
+    position += 1
+    while position < len(block) and _is_query_continuation(block[position][1]):
+        url.append(_compile_line(block[position][1].strip(), *block[position]))
+        position += 1
+    headers, position = _parse_headers(block, position)
+    return HttpRequestTemplate(
+        method=method,
+        url=tuple(url),
+        headers=tuple(headers),
+        body=tuple(_parse_body(block[position:])),
+        line=number,
+        name=name[2] if name else None,
+        title=title,
+        directives=directives,
+        variables=dict(variables),
+        earlier_names=dict(names),
+    )
+
+
+def _parse_preamble(
+    block: list[_Line], variables: dict[str, _Variable]
+) -> tuple[int, tuple[int, str, str] | None, dict[str, str]]:
+    """Skip the blank, comment, directive and variable lines before the request line.
+
+    Returns the position of the request line, the ``@name`` (its line number, the line and the
+    name, checked), and the other directives.
+    """
+    name: tuple[int, str, str] | None = None
+    directives: dict[str, str] = {}
+    for position, (number, line) in enumerate(block):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if _is_comment(stripped):
+            directive = _DIRECTIVE.fullmatch(stripped)
+            if directive and directive.group(1) == "name":
+                if name is not None:
+                    raise CellSyntaxError(f"a second '@name' (the first is on line {name[0]})", number, line)
+                name = (number, line, _check_request_name(directive.group(2).strip(), number, line))
+            elif directive:
+                directives[directive.group(1)] = directive.group(2).strip()
+            continue
+        if stripped.startswith("@"):
+            variable = _parse_variable(stripped, number, line)
+            variables[variable.name] = variable
+            continue
+        return position, name, directives
+    return len(block), name, directives
+
+
+def _check_request_name(name: str, number: int, line: str) -> str:
+    """A request name is a Python identifier: its response is stored under it in the notebook."""
+    if not name:
+        raise CellSyntaxError("expected a name after '@name', as in '# @name login'", number, line)
+    if not name.isidentifier():
+        raise CellSyntaxError(
+            f"request name {name!r} is not a Python identifier (letters, digits and _): "
+            "its response is stored in a variable of that name",
+            number,
+            line,
+        )
+    return name
+
+
+def _parse_variable(stripped: str, number: int, line: str) -> _Variable:
+    match = _VARIABLE.fullmatch(stripped)
+    if match is None:
+        raise CellSyntaxError("expected a cell variable '@name = value', as in '@host = example.com'", number, line)
+    _check_safe(stripped, "a variable", number, line)
+    return _Variable(match.group(1), _compile_line(match.group(2).strip(), number, line))
+
+
+def _parse_request_line(number: int, line: str) -> tuple[str, list[_Text]]:
+    """``[METHOD] URL [HTTP/version]``: the method (upper case, GET by default) and the URL."""
+    _check_safe(line, "the request line", number, line)
+    words = _WORD.findall(line)
+    if len(words) > 1 and _HTTP_VERSION.fullmatch(words[-1]):
+        words.pop()
+    if len(words) == 1:
+        return "GET", [_compile_line(words[0], number, line)]
+    if len(words) == 2:
+        method, url = words
+        if not _METHOD.fullmatch(method):
+            raise CellSyntaxError(
+                f"expected '[METHOD] URL [HTTP/1.1]': {method!r} is not a method such as GET or POST", number, line
+            )
+        return method.upper(), [_compile_line(url, number, line)]
+    raise CellSyntaxError(
+        f"expected '[METHOD] URL [HTTP/1.1]', found {len(words)} words (write a space in a URL as %20)",
+        number,
+        line,
+    )
+
+
+def _is_query_continuation(line: str) -> bool:
+    """An indented line starting with ``?`` or ``&`` continues the URL (JetBrains style)."""
+    return line[:1].isspace() and line.lstrip()[:1] in ("?", "&")
+
+
+def _parse_headers(block: list[_Line], position: int) -> tuple[list[_Header], int]:
+    """``Name: value`` lines up to the first blank line; returns them and where the body starts."""
+    headers: list[_Header] = []
+    while position < len(block):
+        number, line = block[position]
+        stripped = line.strip()
+        position += 1
+        if not stripped:
+            break
+        if _is_comment(stripped):
+            continue
+        headers.append(_parse_header(stripped, number, line))
+    return headers, position
+
+
+def _parse_header(stripped: str, number: int, line: str) -> _Header:
+    colon = _BRACES.sub(lambda match: "_" * len(match.group()), stripped).find(":")
+    expected = "expected 'Name: value' (a header), or a blank line before the body"
+    if colon < 0:
+        raise CellSyntaxError(expected, number, line)
+    name, value = stripped[:colon].strip(), stripped[colon + 1 :].strip()
+    shown = f"{name}: {mask_header(name, value)}" if name.lower() in SECRET_HEADERS else line
+    if not name or ("{{" not in name and not _TOKEN.fullmatch(name)):
+        raise CellSyntaxError(
+            f"{expected}: {name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)", number, shown
+        )
+    _check_safe(stripped, f"header {name}", number, shown)
+    return _Header(_compile_line(name, number, shown), _compile_line(value, number, shown))
+
+
+def _parse_body(block: list[_Line]) -> list[_Text | _FileBody]:
+    """The body lines, without the blank lines around them; ``< path`` lines become files."""
+    lines = [(number, line) for number, line in block if not _is_previous_response(line)]
+    while lines and not lines[-1][1].strip():
+        lines.pop()
+    while lines and not lines[0][1].strip():
+        lines.pop(0)
+    body: list[_Text | _FileBody] = []
+    for number, line in lines:
+        if line.startswith("> {%"):
+            raise CellSyntaxError(
+                "response handler scripts ('> {% ... %}') are not supported: use Python in the next cell",
+                number,
+                line,
+            )
+        file = _FILE_LINE.fullmatch(line)
+        if file:
+            body.append(_FileBody(_compile_line(file.group(2), number, line), interpolate=bool(file.group(1))))
+        else:
+            body.append(_compile_line(line, number, line))
+    return body
+
+
+def _is_previous_response(line: str) -> bool:
+    """JetBrains ``<> 2024-01-01T101010.200.json`` lines: references to saved responses."""
+    return line.startswith("<> ")
+
+
+def _is_comment(stripped: str) -> bool:
+    return stripped.startswith(("#", "//"))
+
+
+def _check_safe(text: str, what: str, number: int, line: str) -> None:
+    if "\x00" in text:
+        raise CellSyntaxError(f"{what} contains a NUL character", number, line)
+
+
+# --- {{...}} -----------------------------------------------------------------------------------
+
+
+def _compile_line(text: str, number: int, source: str) -> _Text:
+    try:
+        return _Text(_compile(text), number, source)
+    except _Failure as failure:
+        raise CellSyntaxError(str(failure), number, source) from None
+
+
+def _compile(text: str) -> tuple[str | _Expr, ...]:
+    """Split ``text`` into literal strings and ``{{...}}`` expressions (``\\{{`` is a literal ``{{``)."""
+    parts: list[str | _Expr] = []
+    literal: list[str] = []
+    position = 0
+    while (match := _OPEN.search(text, position)) is not None:
+        literal.append(text[position : match.start()])
+        if match.group() != "{{":
+            literal.append("{{")
+            position = match.end()
+            continue
+        close = text.find("}}", match.end())
+        if close < 0:
+            raise _Failure(f"'{{{{' without a closing '}}}}' ({_BRACES_HINT})")
+        if literal:
+            parts.append("".join(literal))
+            literal = []
+        parts.append(_parse_expr(text[match.end() : close]))
+        position = close + 2
+    literal.append(text[position:])
+    if "".join(literal):
+        parts.append("".join(literal))
+    return tuple(parts)
+
+
+def _parse_expr(inner: str) -> _Expr:
+    """``name``, then ``.attr``, ``[index]`` and ``['key']`` steps; nothing else."""
+    source = inner.strip()
+    name = _EXPR_NAME.match(inner)
+    if not source or name is None:
+        raise _Failure(
+            f"expected a variable name in '{{{{{inner}}}}}', as in {{{{login.json.token}}}} or {{{{items[0]}}}} "
+            f"(no expressions; {_BRACES_HINT})"
+        )
+    steps: list[tuple[Literal["attr", "item"], str | int]] = []
+    position = name.end()
+    rest = inner.rstrip()
+    while position < len(rest):
+        step = _EXPR_STEP.match(rest, position)
+        if step is None:
+            raise _Failure(
+                f"{{{{{source}}}}}: expected .attribute, [index] or ['key'] after {rest[:position].strip()!r}, "
+                f"found {rest[position:].strip()!r} (no expressions; {_BRACES_HINT})"
+            )
+        attr, index, single, double = step.groups()
+        if attr is not None:
+            steps.append(("attr", attr))
+        elif index is not None:
+            steps.append(("item", int(index)))
+        else:
+            steps.append(("item", single if single is not None else double))
+        position = step.end()
+    return _Expr(source, name.group(1), tuple(steps))
+
+
+class _Renderer:
+    """Looks up the ``{{...}}`` of one request: cell variables, then the notebook's namespace."""
+
+    def __init__(
+        self, namespace: Mapping[str, Any], variables: Mapping[str, _Variable], earlier: Mapping[str, int]
+    ) -> None:
+        self.namespace = namespace
+        self.variables = variables
+        self.earlier = earlier
+        self.resolving: list[str] = []
+        self.resolved: dict[str, str] = {}
+        self.parsed_json: dict[int, tuple[Any, Any]] = {}
+
+    def text(self, text: _Text) -> str:
+        """``text`` interpolated; a failure is a ``CellSyntaxError`` at its line."""
+        try:
+            return self.join(text.parts)
+        except _Failure as failure:
+            raise CellSyntaxError(str(failure), text.line, text.source) from None
+
+    def join(self, parts: Sequence[str | _Expr]) -> str:
+        return "".join(part if isinstance(part, str) else self.insert(part) for part in parts)
+
+    def insert(self, expr: _Expr) -> str:
+        value = self.value(expr)
+        try:
+            return format_value(value)
+        except UnicodeDecodeError:
+            raise _Failure(f"{expr}: the bytes are not UTF-8 text (send binary data as a '< file' body)") from None
+
+    def value(self, expr: _Expr) -> Any:
+        value = self.lookup(expr)
+        done = expr.name
+        for kind, key in expr.steps:
+            value = self.step(value, kind, key, expr, done)
+            done += f".{key}" if kind == "attr" else f"[{key!r}]"
+        return value
+
+    def lookup(self, expr: _Expr) -> Any:
+        name = expr.name
+        if name.startswith("$"):
+            return _system_variable(expr)
+        if name in self.variables:
+            return self.variable(expr, self.variables[name])
+        if name in self.namespace:
+            return self.namespace[name]
+        raise _Failure(f"{expr}: {name!r} is not defined{self.hint(name)}")
+
+    def hint(self, name: str) -> str:
+        """Why a name may be missing, and a close match if there is one."""
+        if name in self.earlier:
+            return f" yet: it names the response of the request on line {self.earlier[name]}, which has not been sent"
+        known = [key for key in (*self.variables, *self.namespace) if isinstance(key, str) and not key.startswith("_")]
+        close = difflib.get_close_matches(name, known, n=1)
+        guess = f"; did you mean {close[0]!r}?" if close else ""
+        return f" (neither a notebook variable nor a cell @variable){guess}"
+
+    def variable(self, expr: _Expr, variable: _Variable) -> str:
+        """A cell variable's value, itself interpolated (once per request); cycles are errors."""
+        name = variable.name
+        if name in self.resolved:
+            return self.resolved[name]
+        if name in self.resolving:
+            cycle = " -> ".join([*self.resolving[self.resolving.index(name) :], name])
+            raise _Failure(f"{expr}: @{name} refers to itself ({cycle})")
+        self.resolving.append(name)
+        try:
+            value = self.join(variable.value.parts)
+        except _Failure as failure:
+            raise _Failure(f"{expr}: in @{name} on line {variable.value.line}: {failure}") from None
+        finally:
+            self.resolving.pop()
+        self.resolved[name] = value
+        return value
+
+    def step(self, value: Any, kind: str, key: str | int, expr: _Expr, done: str) -> Any:
+        if kind == "attr":
+            assert isinstance(key, str)
+            return self.attribute(value, key, expr, done)
+        return _item(value, key, expr, done)
+
+    def attribute(self, value: Any, key: str, expr: _Expr, done: str) -> Any:
+        """``.key``: a mapping's key, ``.json`` as a call of ``json()``, else an attribute."""
+        if isinstance(value, Mapping):
+            if key in value:
+                return value[key]
+            raise _Failure(f"{expr}: {key!r} not found; {list_keys(value)}")
+        if key == "json" and callable(getattr(value, "json", None)):
+            return self.json(value, expr, done)
+        try:
+            return getattr(value, key)
+        except AttributeError:
+            raise _Failure(f"{expr}: {key!r} not found: {done!r} is {_a(value)} without {key!r}") from None
+        except Exception as exc:
+            raise _Failure(f"{expr}: reading {done}.{key} failed: {type(exc).__name__}: {exc}") from None
+
+    def json(self, value: Any, expr: _Expr, done: str) -> Any:
+        """``value.json()``, parsed once per request however often it is used."""
+        cached = self.parsed_json.get(id(value))
+        if cached is not None and cached[0] is value:
+            return cached[1]
+        try:
+            parsed = value.json()
+        except Exception as exc:
+            raise _Failure(f"{expr}: {done}.json() failed: {exc}") from None
+        self.parsed_json[id(value)] = (value, parsed)
+        return parsed
+
+
+def _item(value: Any, key: str | int, expr: _Expr, done: str) -> Any:
+    """``[0]`` or ``['key']``: a mapping's key, a sequence's index, else ``value[key]``."""
+    shown = f"[{key!r}]"
+    if isinstance(value, Mapping):
+        if key in value:
+            return value[key]
+        raise _Failure(f"{expr}: {shown} not found; {list_keys(value)}")
+    if isinstance(value, Sequence) and isinstance(key, int):
+        if -len(value) <= key < len(value):
+            return value[key]
+        size = f"has {len(value)} item{'' if len(value) == 1 else 's'}" if value else "is empty"
+        raise _Failure(f"{expr}: {shown} is out of range: {done!r} {size}")
+    if isinstance(value, Sequence) or not hasattr(value, "__getitem__"):
+        wanted = "a list" if isinstance(key, int) else "a mapping"
+        raise _Failure(f"{expr}: {shown} not found: {done!r} is {_a(value)}, not {wanted}")
+    try:
+        return value[key]
+    except Exception as exc:
+        raise _Failure(f"{expr}: {shown} not found: {type(exc).__name__}: {exc}") from None
+
+
+def _system_variable(expr: _Expr) -> Any:
+    make = _SYSTEM_VARIABLES.get(expr.name)
+    if make is None:
+        known = ", ".join(sorted(_SYSTEM_VARIABLES))
+        raise _Failure(f"{expr}: unknown system variable {expr.name!r}; known: {known}")
+    return make()
+
+
+def _a(value: Any) -> str:
+    kind = type(value).__name__
+    return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
+
+
+def format_value(value: Any) -> str:
+    """How an interpolated value is written: strings as they are, ``None``/booleans/dicts/lists
+    as compact JSON, bytes as UTF-8 (``UnicodeDecodeError`` if they are not), else ``str()``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8")
+    if value is None or isinstance(value, (bool, list, tuple, Mapping)):
+        plain = dict(value) if isinstance(value, Mapping) and not isinstance(value, dict) else value
+        return json.dumps(plain, ensure_ascii=False, separators=(",", ":"), default=str)
+    return str(value)
+
+
+# --- rendering a request -----------------------------------------------------------------------
+
+
+def _render_header(renderer: _Renderer, header: _Header) -> tuple[str, str]:
+    name, value = renderer.text(header.name), renderer.text(header.value)
+    line, source = header.name.line, header.name.source
+    if not _TOKEN.fullmatch(name):
+        raise CellSyntaxError(f"the header name {name!r} is not a token after interpolation", line, source)
+    if _UNSAFE.search(value):
+        raise CellSyntaxError(
+            f"the value of header {name} contains a line break or NUL after interpolation", line, source
+        )
+    return name, value
+
+
+def _absolute_url(
+    url: str, where: _Text, headers: list[tuple[str, str]], default_scheme: str
+) -> tuple[str, list[tuple[str, str]]]:
+    """The absolute URL (or a relative one for a base URL) and the headers left after ``Host``."""
+    line, source = where.line, where.source
+    if _UNSAFE.search(url):
+        raise CellSyntaxError("the URL contains a line break or NUL after interpolation", line, source)
+    if url.startswith(":"):
+        url = _localhost(url, default_scheme, line, source)
+    elif url.startswith("/"):
+        host = _header(headers, "host")
+        if host is not None:
+            url = f"{default_scheme}://{host}{url}"
+            headers = [(name, value) for name, value in headers if name.lower() != "host"]
+    elif not _SCHEME.match(url):
+        url = f"{default_scheme}://{url}"
+    _check_url(url, line, source)
+    return url, headers
+
+
+def _localhost(url: str, default_scheme: str, line: int, source: str) -> str:
+    """HTTPie's shorthand: ``:3000/path`` is ``http://localhost:3000/path``, ``:/path`` port 80."""
+    match = _LOCALHOST.fullmatch(url)
+    if match is None:
+        raise CellSyntaxError(f"expected ':PORT/path' (localhost), found {url!r}", line, source)
+    port, rest = match.groups()
+    return f"{default_scheme}://localhost{':' + port if port else ''}{rest or ''}"
+
+
+def _check_url(url: str, line: int, source: str) -> None:
+    try:
+        parsed = URL(url)
+    except (TypeError, ValueError) as exc:
+        raise CellSyntaxError(f"invalid URL {mask_url_text(url)!r}: {exc}", line, source) from None
+    if parsed.scheme and parsed.scheme not in ("http", "https"):
+        raise CellSyntaxError(f"expected an http:// or https:// URL, not {parsed.scheme}://", line, source)
+    if parsed.scheme and not parsed.host:
+        raise CellSyntaxError(f"the URL {mask_url_text(url)!r} has no host", line, source)
+
+
+def _render_body(
+    renderer: _Renderer, body: Sequence[_Text | _FileBody], headers: list[tuple[str, str]], read_file: ReadFile
+) -> bytes | None:
+    """The body bytes (``None`` without a body); form bodies are joined without line breaks."""
+    if not body:
+        return None
+    content_type = _header(headers, "content-type")
+    form = content_type is not None and content_type.split(";")[0].strip().lower() == _FORM
+    pieces: list[bytes] = []
+    for item in body:
+        if isinstance(item, _FileBody):
+            pieces.append(_render_file(renderer, item, read_file))
+        else:
+            text = renderer.text(item)
+            pieces.append((text.strip() if form else text).encode())
+    return (b"" if form else b"\n").join(pieces)
+
+
+def _render_file(renderer: _Renderer, item: _FileBody, read_file: ReadFile) -> bytes:
+    """A ``< path`` file's bytes, or a ``<@ path`` file's text interpolated."""
+    path = renderer.text(item.path)
+    line, source = item.path.line, item.path.source
+    try:
+        data = read_file(path)
+    except OSError as exc:
+        raise CellSyntaxError(f"cannot read {path!r}: {exc.strerror or exc}", line, source) from None
+    if not item.interpolate:
+        return data
+    try:
+        text = data.decode("utf-8")
+        return renderer.join(_compile(text)).encode()
+    except UnicodeDecodeError:
+        message = f"{path!r} is not UTF-8 text: send it unchanged with '< {path}'"
+    except _Failure as failure:
+        message = f"in {path!r}: {failure}"
+    raise CellSyntaxError(message, line, source)
+
+
+def _read_from_disk(path: str) -> bytes:
+    return Path(path).expanduser().read_bytes()
+
+
+def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    """The first value of header ``name`` (lower case), or ``None``."""
+    return next((value for key, value in headers if key.lower() == name), None)
+
+
+def _is_json(content: bytes) -> bool:
+    """Whether ``content`` is a JSON object or array (the only bodies given a JSON Content-Type)."""
+    if content.lstrip()[:1] not in (b"{", b"["):
+        return False
+    try:
+        json.loads(content)
+    except ValueError:
+        return False
+    return True

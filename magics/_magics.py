@@ -1,0 +1,341 @@
+"""``%kclient`` and ``%%kclient``: requests from a notebook, sent by the kernel client.
+
+``%kclient`` with a subcommand manages the kernel client (``use``, ``engines``, ``close``,
+``join``, ``cancel``, ``state``, ``history``, ``run``, ``curl``); with anything else it is a
+request in HTTPie's item syntax. ``%%kclient`` runs a cell of requests in the ``.http``
+format. Request text is never expanded by IPython (``$var``, ``{var}``): ``{{name}}`` is
+kclient's own interpolation, so JSON bodies stay as typed. Every request goes through
+``kclient.run``, the reentrant runner, so the magics work inside the kernel's running
+loop and share connections with ``await`` code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from traitlets import Float, Int, List, Unicode
+
+import kclient
+from kclient import (
+    ClientClosedError,
+    Engine,
+    HttpClient,
+    HttpClientConfig,
+    KClientError,
+    Response,
+    ResponseError,
+)
+from kclient._redact import mask_url
+
+from ._curl import parse_curl, to_curl
+from ._display import HistoryEntry, ResponseView, display_bundle, history_table
+from ._errors import CellSyntaxError, KClientMagicError, RequestFailed
+from ._extract import extract
+from ._httpfile import parse_http_templates
+from ._items import parse_line_request
+from ._kernel_client import KernelClient, parse_settings
+from ._options import USAGE, MagicOptions, split_options
+from ._spec import RequestSpec
+from ._views import ClientSummary, EngineTable, Responses, StatusView
+
+__all__ = ["KClientMagics"]
+
+SUBCOMMANDS = ("use", "engines", "close", "join", "cancel", "state", "history", "run", "curl")
+
+
+@magics_class
+class KClientMagics(Magics):
+    """The ``%kclient`` line magic and the ``%%kclient`` cell magic (``%load_ext kclient``)."""
+
+    engine = Unicode("", help="Engine of the kernel client; empty: kclient's default engine.").tag(config=True)
+    timeout = Float(None, allow_none=True, help="Request timeout in seconds for magic requests; None: no limit.").tag(
+        config=True
+    )
+    display_limit = Int(64 * 1024, help="Bytes of a body shown in a notebook; the rest is counted.").tag(config=True)
+    masked_headers = List(
+        Unicode(), help="Header names masked in displays, besides Authorization, Cookie and the like."
+    ).tag(config=True)
+    history_size = Int(200, help="Requests kept by %kclient history.").tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self.kernel = KernelClient(lambda: self.engine, self._configure_client)
+        self.history: list[HistoryEntry] = []
+
+    # -- entry point --------------------------------------------------------------------------
+    @no_var_expand
+    @line_cell_magic
+    def kclient(self, line: str, cell: str | None = None) -> Any:
+        """Send HTTP requests and manage the kernel client (``%kclient`` alone shows it).
+
+        Line: ``%kclient [METHOD] URL [Header:value] [param==value] [field=value] [field:=json]
+        [field@file]``, or a subcommand: use, engines, close, join, cancel, state, history,
+        run, curl. Cell: ``%%kclient [options] [<< var]`` and requests in the .http format.
+        """
+        stripped = line.strip()
+        if stripped == "curl" or stripped.startswith("curl "):
+            if cell is not None:
+                return self._do_curl(cell, first_line=2)
+            return self._do_curl(stripped.removeprefix("curl"))
+        try:
+            words = shlex.split(line)
+        except ValueError as error:
+            raise KClientMagicError(f"The line does not split into words: {error}.") from error
+        if cell is not None:
+            return self._cell(words, cell)
+        if not words:
+            return ClientSummary(self.kernel.get(), self.kernel.settings)
+        if words[0] in SUBCOMMANDS:
+            handler: Callable[[list[str]], Any] = getattr(self, f"_do_{words[0]}")
+            return handler(words[1:])
+        options = split_options(words)
+        spec = parse_line_request(options.words, form=options.form)
+        return self._send([spec], options, single=True)
+
+    def _cell(self, words: list[str], cell: str) -> Any:
+        options = split_options(words)
+        if options.words:
+            raise KClientMagicError(
+                f"%%kclient takes options on its line, not {' '.join(options.words)!r}: the requests go in the cell. "
+                + USAGE
+            )
+        # Line numbers count the %%kclient line, as the notebook shows the cell.
+        return self._send_http_text("\n" + cell, options)
+
+    # -- subcommands -------------------------------------------------------------------------
+    def _do_use(self, words: list[str]) -> ClientSummary:
+        if not words:
+            raise KClientMagicError("%kclient use ENGINE [setting=value ...]: name an engine (see %kclient engines).")
+        given = self._user_ns().get(words[0]) if words[0].isidentifier() else None
+        if isinstance(given, (HttpClient, Engine)):  # %kclient use my_client: a client or engine of the notebook
+            if len(words) > 1:
+                raise KClientMagicError(f"{words[0]} is an object of the notebook: configure it there, not here.")
+            client = self.kernel.adopt(given if isinstance(given, HttpClient) else HttpClient(given))
+        else:
+            client = self.kernel.use(words[0], parse_settings(words[1:]))
+        return ClientSummary(client, self.kernel.settings)
+
+    def _do_engines(self, words: list[str]) -> EngineTable:
+        _no_arguments("engines", words)
+        return EngineTable(kclient.engines.registry())
+
+    def _do_close(self, words: list[str]) -> StatusView:
+        _no_arguments("close", words)
+        client = self.kernel.get()
+        client.close()
+        return StatusView(client)
+
+    def _do_join(self, words: list[str]) -> StatusView:
+        options = split_options(words)
+        _no_arguments("join [--timeout S]", options.words)
+        client = self.kernel.get()
+
+        async def join() -> None:
+            with anyio.fail_after(options.timeout if options.timeout is not None else float("inf")):
+                await client.join()
+
+        try:
+            kclient.run(join())
+        except TimeoutError as error:
+            raise KClientMagicError(
+                f"The kernel client did not finish within {options.timeout} s: it is {client.state.name} "
+                f"with {client.status().in_flight} request(s) in flight. "
+                "%kclient cancel halts them; an ACTIVE client waits for %kclient close."
+            ) from error
+        return StatusView(client)
+
+    def _do_cancel(self, words: list[str]) -> StatusView:
+        _no_arguments("cancel", words)
+        client = self.kernel.get()
+        client.cancel()
+        return StatusView(client)
+
+    def _do_state(self, words: list[str]) -> StatusView:
+        _no_arguments("state", words)
+        return StatusView(self.kernel.get())
+
+    def _do_history(self, words: list[str]) -> Any:
+        count = len(self.history)
+        if words:
+            if len(words) > 1 or not words[0].isdigit():
+                raise KClientMagicError("%kclient history [N]: N is how many of the last requests to show.")
+            count = int(words[0])
+        return _Bundle(history_table(self.history[-count:] if count else []))
+
+    def _do_run(self, words: list[str]) -> Any:
+        options = split_options(words)
+        if len(options.words) != 1:
+            raise KClientMagicError("%kclient run FILE.http [options]: name one .http file.")
+        path = Path(options.words[0])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise KClientMagicError(f"Cannot read {path}: {error.strerror or error}.") from error
+        return self._send_http_text(text, options)
+
+    def _do_curl(self, command: str, *, first_line: int = 0) -> Any:
+        """Send a curl command (as copied with the browser's "Copy as cURL"); its text is parsed
+        as a shell would, so it is never split into the magic's own options."""
+        text = command.strip()
+        if not text:
+            raise KClientMagicError("%kclient curl 'curl https://...': give the curl command, quoted.")
+        try:
+            words = shlex.split(text)
+        except ValueError:
+            words = []
+        if len(words) == 1 and words[0].lstrip().startswith("curl"):  # the whole command quoted as one word
+            text = words[0]
+        return self._send([parse_curl(text, first_line=first_line)], MagicOptions(), single=True)
+
+    # -- sending -----------------------------------------------------------------------------
+    def _send_http_text(self, text: str, options: MagicOptions) -> Any:
+        templates = parse_http_templates(text)  # the whole cell is checked before anything is sent
+        if not templates:
+            raise CellSyntaxError("The cell holds no request: write a request line such as GET http://host/path.")
+        results: list[Any] = []
+        for template in templates:
+            # Rendered one by one: a later request may use {{name}} of an earlier one.
+            spec = template.render(self._user_ns())
+            results.append(self._send([spec], options, single=True, capture=False))
+        value: Any = results[0] if len(results) == 1 else Responses(results, self.response_bundle)
+        return self._capture(value, options)
+
+    def _send(self, specs: list[RequestSpec], options: MagicOptions, *, single: bool, capture: bool = True) -> Any:
+        spec = specs[0]
+        if options.curl:
+            masked = None if options.show_secrets else frozenset(self.masked_headers)
+            print(to_curl(spec, masked=masked, mask_secrets=not options.show_secrets))
+            if not options.sends:
+                return None
+        client = self.kernel.for_engine(options.engine) if options.engine else self.kernel.get()
+        response = self._exchange(client, spec, options)
+        if spec.name:
+            self._user_ns()[spec.name] = response
+        value: Any = response
+        if options.verbose or options.html:  # a display of its own: the exchange, or HTML rendered
+            _display(ResponseView(response, verbose=options.verbose, **self._display_options(options)))
+            value = _Quiet(response)
+        if options.extract is not None:
+            value = extract(response.json(), options.extract)
+        return self._capture(value, options) if capture else value
+
+    def _exchange(self, client: HttpClient, spec: RequestSpec, options: MagicOptions) -> Response:
+        request_options = spec.options()
+        timeout = options.timeout if options.timeout is not None else self.timeout
+        if timeout is not None:
+            request_options["timeout"] = timeout
+        if not options.follow:
+            request_options["follow_redirects"] = False
+        started = datetime.datetime.now()
+        try:
+            response = kclient.run(client.request(spec.method, spec.url, **request_options))
+        except ClientClosedError as error:
+            self._record(spec, started, None, error)
+            raise RequestFailed(
+                f"The kernel client is {client.state.name}: %kclient use ENGINE (or %kclient use "
+                f"{client.engine.name}) creates a new one."
+            ) from error
+        except KClientError as error:
+            self._record(spec, started, None, error)
+            raise RequestFailed(
+                f"{spec.method} {mask_url(spec.url)} failed: {type(error).__name__}: {error}"
+            ) from error
+        self._record(spec, started, response, None)
+        if options.check and not response.is_success:
+            try:
+                response.raise_for_status()
+            except ResponseError as error:
+                raise RequestFailed(f"--check: {error}") from error
+        return response
+
+    def _capture(self, value: Any, options: MagicOptions) -> Any:
+        if options.capture is not None:
+            self._user_ns()[options.capture] = value.response if isinstance(value, _Quiet) else value
+        return value
+
+    def _record(
+        self, spec: RequestSpec, when: datetime.datetime, response: Response | None, error: Exception | None
+    ) -> None:
+        self.history.append(
+            HistoryEntry(
+                method=spec.method,
+                url=str(response.url) if response is not None else spec.url,
+                status=response.status if response is not None else None,
+                elapsed=response.elapsed if response is not None else None,
+                error=f"{type(error).__name__}: {error}" if error is not None else None,
+                when=when,
+            )
+        )
+        del self.history[: -self.history_size or None]
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _user_ns(self) -> dict[str, Any]:
+        if self.shell is None:
+            raise KClientMagicError("The kclient magics run in an IPython shell: %load_ext kclient.")
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
+    def _configure_client(self, c: HttpClientConfig) -> None:
+        """Nothing beyond the default plugins: redirects, validation (off) and the User-Agent."""
+
+    def _display_options(self, options: MagicOptions | None = None) -> dict[str, Any]:
+        return {
+            "limit_bytes": self.display_limit,
+            "masked_headers": frozenset(name.lower() for name in self.masked_headers),
+            "render_html": bool(options and options.html),
+        }
+
+    def response_bundle(self, response: Response) -> dict[str, str]:
+        """The display of ``response`` in a notebook (IPython's formatter for every Response)."""
+        return display_bundle(response, **self._display_options())
+
+    def shutdown(self) -> None:
+        """Close every client of the magics and wait for them (on ``%unload_ext kclient``)."""
+        for client in self.kernel.close_all():
+            with contextlib.suppress(RuntimeError):  # inside trio: the clients finish on their own
+                kclient.run(client.join())
+
+
+class _Quiet:
+    """A response already displayed (``-v``): the cell's result shows nothing more, and
+    ``<< var`` and ``_`` still get the response."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/plain": ""}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.response, name)
+
+
+class _Bundle:
+    """A ready mimebundle, displayed as it is."""
+
+    def __init__(self, bundle: dict[str, str]) -> None:
+        self._bundle = bundle
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return self._bundle
+
+    def __repr__(self) -> str:
+        return self._bundle.get("text/plain", "")
+
+
+def _display(view: Any) -> None:
+    from IPython.display import display
+
+    display(view)  # type: ignore[no-untyped-call]
+
+
+def _no_arguments(name: str, words: list[str]) -> None:
+    if words:
+        raise KClientMagicError(f"%kclient {name} takes no arguments, not {' '.join(words)!r}.")
