@@ -1,7 +1,7 @@
 """``%kclient`` and ``%%kclient``: requests from a notebook, sent by the kernel client.
 
 ``%kclient`` with a subcommand manages the kernel client (``use``, ``engines``, ``close``,
-``join``, ``cancel``, ``state``, ``history``, ``run``, ``curl``); with anything else it is a
+``join``, ``cancel``, ``state``, ``history``, ``run``, ``curl``, ``widget``); with anything else it is a
 request in HTTPie's item syntax. ``%%kclient`` runs a cell of requests in the ``.http``
 format. Request text is never expanded by IPython (``$var``, ``{var}``): ``{{name}}`` is
 kclient's own interpolation, so JSON bodies stay as typed. Every request goes through
@@ -47,7 +47,7 @@ from ._views import ClientSummary, EngineTable, Responses, StatusView
 
 __all__ = ["KClientMagics"]
 
-SUBCOMMANDS = ("use", "engines", "close", "join", "cancel", "state", "history", "run", "curl")
+SUBCOMMANDS = ("use", "engines", "close", "join", "cancel", "state", "history", "run", "curl", "widget")
 
 
 @magics_class
@@ -77,7 +77,7 @@ class KClientMagics(Magics):
 
         Line: ``%kclient [METHOD] URL [Header:value] [param==value] [field=value] [field:=json]
         [field@file]``, or a subcommand: use, engines, close, join, cancel, state, history,
-        run, curl. Cell: ``%%kclient [options] [<< var]`` and requests in the .http format.
+        run, curl, widget. Cell: ``%%kclient [options] [<< var]`` and requests in the .http format.
         """
         stripped = line.strip()
         if stripped == "curl" or stripped.startswith("curl "):
@@ -160,6 +160,13 @@ class KClientMagics(Magics):
     def _do_state(self, words: list[str]) -> StatusView:
         _no_arguments("state", words)
         return StatusView(self.kernel.get())
+
+    def _do_widget(self, words: list[str]) -> Any:
+        """The widgets workbench on the kernel client (see ``kclient.widgets``)."""
+        _no_arguments("widget", words)
+        from ._widgets import workbench_for_magics
+
+        return workbench_for_magics(self)
 
     def _do_history(self, words: list[str]) -> Any:
         count = len(self.history)

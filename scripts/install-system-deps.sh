@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs: tinyproxy and microsocks (HTTP and SOCKS5
-# proxy tests) and nginx (engine conformance tests and benchmarks).
+# proxy tests), nginx (engine conformance tests and benchmarks) and chromium (the widgets in
+# JupyterLab, tests/browser).
 #
 #   scripts/install-system-deps.sh [EXTRA...]
 #
@@ -10,7 +11,7 @@
 # Uses sudo only when not run as root; exits non-zero, saying why, when it cannot install.
 set -euo pipefail
 
-NEEDED=(tinyproxy nginx:nginx-light microsocks "$@")
+NEEDED=(tinyproxy nginx:nginx-light microsocks chromium "$@")
 
 missing=()
 commands=()

@@ -378,3 +378,11 @@ def test_magics_inside_the_running_kernel_loop_share_the_client(httpbin: Any, tm
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {"first": 200, "again": 200, "several": [200, 200], "completed": 4}
+
+
+def test_widget_subcommand_shows_the_workbench_on_the_kernel_client(shell: InteractiveShell) -> None:
+    use_mock(shell, echo)
+    workbench = run(shell, "%kclient widget")
+    assert workbench.client is magics(shell).kernel.get()
+    assert workbench.panel.badge.value.count("ACTIVE") >= 1
+    workbench.close()

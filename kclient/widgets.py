@@ -1,0 +1,45 @@
+"""kclient's notebook widgets (ipywidgets 8: ``pip install 'kclient[jupyter]'``).
+
+::
+
+    from kclient.widgets import Workbench
+    Workbench()          # pick an engine, configure it, send requests, watch close/join/cancel
+    Workbench(client)    # the same around a client of yours
+
+``EnginePicker``, ``ConfigForm``, ``RequestComposer``, ``ResponseViewer`` and ``LifecyclePanel``
+are the workbench's parts, usable alone. They live in ``kclient.magics._widgets`` and are loaded
+on first use, so importing this module (and ``import kclient``) never imports ipywidgets.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Defined by __getattr__ below, on first use.
+__all__ = ["ConfigForm", "EnginePicker", "LifecyclePanel", "RequestComposer", "ResponseViewer", "Workbench"]  # noqa: F822
+
+
+def _implementation() -> Any:
+    """``kclient.magics._widgets``, imported by name (``kclient.magics`` is mapped from the magics/ folder)."""
+    try:
+        return importlib.import_module("kclient.magics._widgets")
+    except ImportError as error:
+        if error.name in ("ipywidgets", "IPython", "traitlets", "comm"):
+            raise ImportError(
+                f"kclient's widgets need ipywidgets 8 ({error.name} is missing): pip install 'kclient[jupyter]'",
+                name=error.name,
+            ) from error
+        raise
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        value = getattr(_implementation(), name)
+        globals()[name] = value  # looked up once
+        return value
+    raise AttributeError(f"module 'kclient.widgets' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
