@@ -140,7 +140,9 @@ class DeadlineWatch:
 
     def _fire(self) -> None:
         self._handle, self._when = None, math.inf
-        now = self._loop.time()
+        # asyncio runs a timer up to its clock resolution early: a deadline that close counts as
+        # reached, or the timer would be set again for the same instant, over and over.
+        now = self._loop.time() + _EARLY
         expired = [scope for scope, deadline in self._deadlines.items() if deadline <= now]
         for scope in expired:
             del self._deadlines[scope]
@@ -148,6 +150,9 @@ class DeadlineWatch:
         if self._deadlines:
             self._arm(min(self._deadlines.values()))
 
+
+#: How early (seconds) a deadline may be taken as reached: above asyncio's clock resolution.
+_EARLY = 1e-6
 
 #: One watch per event loop (a loop that is garbage collected takes its watch with it).
 _WATCHES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DeadlineWatch] = weakref.WeakKeyDictionary()
