@@ -116,9 +116,11 @@ class DeadlineWatch:
     __slots__ = ("__weakref__", "_deadlines", "_handle", "_loop", "_when")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        # A weak reference: ``_WATCHES`` is keyed by the loop weakly, and a watch holding its loop
+        # would keep every loop that ever ran a request with a timeout alive.
+        self._loop = weakref.ref(loop)
         self._deadlines: dict[TaskScope, float] = {}
-        self._handle: asyncio.TimerHandle | None = None
+        self._handle: weakref.ref[asyncio.TimerHandle] | None = None
         self._when = math.inf
 
     def add(self, scope: TaskScope, deadline: float) -> None:
@@ -133,16 +135,25 @@ class DeadlineWatch:
         self._deadlines.pop(scope, None)
 
     def _arm(self, when: float) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-        self._handle = self._loop.call_at(when, self._fire)
+        loop = self._loop()
+        handle = self._handle() if self._handle is not None else None
+        if handle is not None:
+            handle.cancel()
+        self._handle = None
+        if loop is None or loop.is_closed():
+            return
+        # Weak as well: a timer handle refers to its loop.
+        self._handle = weakref.ref(loop.call_at(when, self._fire))
         self._when = when
 
     def _fire(self) -> None:
         self._handle, self._when = None, math.inf
+        loop = self._loop()
+        if loop is None:
+            return
         # asyncio runs a timer up to its clock resolution early: a deadline that close counts as
         # reached, or the timer would be set again for the same instant, over and over.
-        now = self._loop.time() + _EARLY
+        now = loop.time() + _EARLY
         expired = [scope for scope, deadline in self._deadlines.items() if deadline <= now]
         for scope in expired:
             del self._deadlines[scope]

@@ -56,8 +56,13 @@ def mask_url_text(text: str) -> str:
 
 
 def mask_credentials(text: str) -> str:
-    """Mask anything in free ``text`` (an error message) that looks like URL credentials."""
-    return _USERINFO.sub(f"//{MASK}@", text)
+    """Mask anything in free ``text`` (an error message) that looks like URL credentials:
+    user-info, and the values of secret query parameters (``token=...``)."""
+    return _SECRET_PARAM.sub(rf"\1={MASK}", _USERINFO.sub(f"//{MASK}@", text))
+
+
+#: ``name=value`` of a secret query parameter inside free text.
+_SECRET_PARAM = re.compile(r"(?i)\b(" + "|".join(sorted(SECRET_QUERY_KEYS, key=len, reverse=True)) + r")=[^&\s'\"#]*")
 
 
 def mask_header(name: str, value: str) -> str:

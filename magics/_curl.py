@@ -451,7 +451,8 @@ def _header(cmd: _CurlCommand, value: str, word: Word) -> None:
     name, colon, rest = value.partition(":")
     if not colon:
         if not value.endswith(";"):
-            raise cmd.error(f"-H {value!r}: a header is written 'Name: value' (or 'Name;' for an empty one)", word)
+            shown = value.split(" ", 1)[0] + (" ***" if " " in value.strip() else "")  # never the value itself
+            raise cmd.error(f"-H {shown!r}: a header is written 'Name: value' (or 'Name;' for an empty one)", word)
         name, rest = value[:-1], ""
     name = name.strip()
     if not is_header_name(name):

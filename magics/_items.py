@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kclient._redact import mask_url_text
+
 from ._errors import CellSyntaxError
 from ._spec import NO_JSON, RequestSpec
 
@@ -216,7 +218,7 @@ def _split_method(words: list[str]) -> tuple[str | None, list[str]]:
 def _url(word: str, default_scheme: str) -> str:
     """The request URL from its word, checked to have a host."""
     url = expand_url(word, default_scheme)
-    expected = f"expected a URL such as :3000/path or example.com/path, got {word!r}"
+    expected = f"expected a URL such as :3000/path or example.com/path, got {mask_url_text(word)!r}"
     try:
         parts = urlsplit(url)
         _ = parts.port

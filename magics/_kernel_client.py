@@ -64,6 +64,10 @@ class KernelClient:
 
     def adopt(self, client: HttpClient) -> HttpClient:
         """Make ``client`` (made in the notebook) the kernel client; the old one is closed."""
+        if client.state.name != "ACTIVE":
+            raise KClientMagicError(
+                f"{client.name} is {client.state.name}: a kernel client must be ACTIVE. Create a new HttpClient."
+            )
         old, self._client, self._settings = self._client, client, {}
         if old is not None and old is not client:
             old.close()

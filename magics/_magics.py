@@ -32,7 +32,7 @@ from kclient import (
     Response,
     ResponseError,
 )
-from kclient._redact import mask_url
+from kclient._redact import mask_url_text
 
 from ._curl import parse_curl, to_curl
 from ._display import HistoryEntry, ResponseView, display_bundle, history_table
@@ -211,6 +211,9 @@ class KClientMagics(Magics):
             # Rendered one by one: a later request may use {{name}} of an earlier one.
             spec = template.render(self._user_ns())
             results.append(self._send([spec], options, single=True, capture=False))
+        if not options.sends:
+            return None  # --curl alone: the commands were printed, nothing was sent
+        results = [item.response if isinstance(item, _Quiet) else item for item in results]
         value: Any = results[0] if len(results) == 1 else Responses(results, self.response_bundle)
         return self._capture(value, options)
 
@@ -230,7 +233,10 @@ class KClientMagics(Magics):
             _display(ResponseView(response, verbose=options.verbose, **self._display_options(options)))
             value = _Quiet(response)
         if options.extract is not None:
-            value = extract(response.json(), options.extract)
+            try:
+                value = extract(response.json(), options.extract)
+            except KClientError as error:  # the body is not JSON
+                raise KClientMagicError(f"-e {options.extract}: {error}") from error
         return self._capture(value, options) if capture else value
 
     def _exchange(self, client: HttpClient, spec: RequestSpec, options: MagicOptions) -> Response:
@@ -252,7 +258,7 @@ class KClientMagics(Magics):
         except KClientError as error:
             self._record(spec, started, None, error)
             raise RequestFailed(
-                f"{spec.method} {mask_url(spec.url)} failed: {type(error).__name__}: {error}"
+                f"{spec.method} {mask_url_text(spec.url)} failed: {type(error).__name__}: {error}"
             ) from error
         self._record(spec, started, response, None)
         if options.check and not response.is_success:

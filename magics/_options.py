@@ -80,7 +80,12 @@ def split_options(words: list[str]) -> MagicOptions:
                 value = _value(words, index, word_name, "a value")
                 index += 1
             _set_valued(options, _VALUED[word_name], word_name, value)
-        elif word.startswith("-") and len(word) > 1 and not word[1:2].isdigit() and ":" not in word:
+        elif (
+            word.startswith("-")
+            and len(word) > 1
+            and not word[1:2].isdigit()
+            and not any(separator in word for separator in ":=@")  # an HTTPie item such as -sort==name
+        ):
             raise KClientMagicError(f"Unknown option {word!r}; {USAGE}.")
         else:
             options.words.append(word)
@@ -104,4 +109,6 @@ def _set_valued(options: MagicOptions, attribute: str, name: str, value: str) ->
             raise KClientMagicError(f"{name} takes a positive number of seconds, not {value!r}.")
         options.timeout = seconds
     else:
+        if not value:
+            raise KClientMagicError(f"{name} needs a value; {USAGE}.")
         setattr(options, attribute, value)

@@ -124,3 +124,22 @@ async def test_one_watch_serves_concurrent_deadlines_in_their_order() -> None:
     # The long deadline arms the timer first; the shorter ones must move it earlier.
     await asyncio.gather(wait("slow", 0.3), wait("fast", 0.1), wait("medium", 0.2), finish_early())
     assert fired == ["early", "fast", "medium", "slow"]
+
+
+def test_a_closed_loop_is_not_kept_alive_by_its_deadlines() -> None:
+    import gc
+    import weakref
+
+    async def one_request_with_a_timeout() -> None:
+        with DeadlineScope(asyncio.get_running_loop(), 100):
+            await asyncio.sleep(0)
+
+    refs = []
+    for _ in range(3):
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(one_request_with_a_timeout())
+        loop.close()
+        refs.append(weakref.ref(loop))
+        del loop
+    gc.collect()
+    assert [ref() for ref in refs] == [None, None, None]

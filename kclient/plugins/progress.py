@@ -336,8 +336,12 @@ class BodyProgress(Plugin):
 
     async def _counted(self, response: Response, callbacks: tuple[ProgressCallback, ...]) -> Response:
         """``response`` with its body counted: a new response over a counted stream, or reported at once."""
-        bar = self._bar(response) if self.config.progress_bar else None
-        counter = ProgressCounter(callbacks, declared_total(response.headers), bar)
+        try:
+            bar = self._bar(response) if self.config.progress_bar else None
+            counter = ProgressCounter(callbacks, declared_total(response.headers), bar)
+        except BaseException:
+            await response.aclose()  # the engine's stream is still open: release its connection
+            raise
         if not response.is_closed:
             return Response(
                 response.status,

@@ -386,3 +386,45 @@ def test_widget_subcommand_shows_the_workbench_on_the_kernel_client(shell: Inter
     assert workbench.client is magics(shell).kernel.get()
     assert workbench.panel.badge.value.count("ACTIVE") >= 1
     workbench.close()
+
+
+def test_review_cases_secrets_in_errors_non_json_extract_dead_client_and_dash_items(shell: InteractiveShell) -> None:
+    engine = use_mock(shell, echo)
+    for line in (
+        f"%kclient GET 'http://u:pw-{SECRET}@e.test:99999/?token={SECRET}'",
+        f"%kclient curl 'curl http://u:{SECRET}@[bad/?token={SECRET}'",
+        f"%kclient curl 'curl http://e.test/ -H \"Authorization Bearer {SECRET}\"'",
+    ):
+        with pytest.raises(UsageError) as caught:
+            run(shell, line)
+        assert SECRET not in str(caught.value)
+    use_mock(shell, lambda r: respond("<p>not json</p>", headers={"Content-Type": "text/html"}))
+    with pytest.raises(UsageError, match="-e a: "):
+        run(shell, "%kclient GET http://mock.test/ -e a")
+    shell.user_ns["t_dead"] = closed = HttpClient(Mock(echo))
+    closed.close()
+    kernel = magics(shell).kernel.get()
+    with pytest.raises(UsageError, match="must be ACTIVE"):
+        run(shell, "%kclient use t_dead")
+    assert magics(shell).kernel.get() is kernel and kernel.state.name == "ACTIVE"
+    engine = use_mock(shell, echo)
+    run(shell, "%kclient GET http://mock.test/x -sort==name")
+    assert engine.request_history[-1].url.query["-sort"] == "name"
+    kclient.run(closed.join())
+
+
+def test_mask_credentials_masks_secret_query_values_in_free_text() -> None:
+    from kclient._redact import mask_credentials
+
+    text = f"Invalid URL 'http://a:b@[bad/?token={SECRET}&page=2&api_key={SECRET}'"
+    masked = mask_credentials(text)
+    assert SECRET not in masked
+    assert "page=2" in masked and "token=***" in masked
+
+
+def test_verbose_cell_captures_responses_and_curl_cell_returns_nothing(shell: InteractiveShell) -> None:
+    engine = use_mock(shell, echo)
+    run(shell, "%%kclient -v << t_pair\nGET http://mock.test/a\n###\nGET http://mock.test/b\n")
+    assert [type(item) for item in shell.user_ns["t_pair"]] == [Response, Response]
+    assert run(shell, "%%kclient --curl\nGET http://mock.test/a\n###\nGET http://mock.test/b\n") is None
+    assert len(engine.request_history) == 2
