@@ -42,6 +42,17 @@ class KernelClient:
         self._client: HttpClient | None = None
         self._settings: dict[str, Any] = {}
         self._others: dict[str, HttpClient] = {}
+        self._watchers: list[Callable[[HttpClient], None]] = []
+
+    def on_replace(self, watcher: Callable[[HttpClient], None]) -> Callable[[], None]:
+        """Call ``watcher(new_client)`` when ``use`` or ``adopt`` replaces the kernel client
+        (a workbench follows it); returns ``unsubscribe()``."""
+        self._watchers.append(watcher)
+        return lambda: self._watchers.remove(watcher) if watcher in self._watchers else None
+
+    def _replaced(self, client: HttpClient) -> None:
+        for watcher in list(self._watchers):
+            watcher(client)
 
     @property
     def current(self) -> HttpClient | None:
@@ -60,6 +71,7 @@ class KernelClient:
         old, self._client, self._settings = self._client, new, settings
         if old is not None:
             old.close()
+        self._replaced(new)
         return new
 
     def adopt(self, client: HttpClient) -> HttpClient:
@@ -71,6 +83,8 @@ class KernelClient:
         old, self._client, self._settings = self._client, client, {}
         if old is not None and old is not client:
             old.close()
+        if old is not client:
+            self._replaced(client)
         return client
 
     def for_engine(self, engine: str) -> HttpClient:

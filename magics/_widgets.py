@@ -1151,8 +1151,9 @@ def _registered(registry: EngineRegistry | None, name: str | None) -> str | None
 
 def workbench_for_magics(magics: Any) -> Workbench:
     """The workbench of ``%kclient widget``: sends with the kernel client, and a client created in
-    it becomes the kernel client (the previous one is closed, as ``%kclient use`` does)."""
-    return Workbench(
+    it becomes the kernel client (the previous one is closed, as ``%kclient use`` does); a later
+    ``%kclient use`` is followed."""
+    workbench = Workbench(
         magics.kernel.get(),
         configure=getattr(magics, "_configure_client", None),
         on_client=magics.kernel.adopt,
@@ -1160,3 +1161,18 @@ def workbench_for_magics(magics: Any) -> Workbench:
         limit_bytes=magics.display_limit,
         masked_headers=magics.masked_headers,
     )
+    on_replace = getattr(magics.kernel, "on_replace", None)
+    if on_replace is not None:
+        import weakref
+
+        followed = weakref.ref(workbench)  # the kernel client must not keep old workbenches alive
+
+        def follow(client: HttpClient) -> None:
+            bench = followed()
+            if bench is None:
+                unsubscribe()
+            elif bench.client is not client:
+                bench.use(client)
+
+        unsubscribe = on_replace(follow)
+    return workbench

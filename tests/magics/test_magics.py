@@ -385,6 +385,9 @@ def test_widget_subcommand_shows_the_workbench_on_the_kernel_client(shell: Inter
     workbench = run(shell, "%kclient widget")
     assert workbench.client is magics(shell).kernel.get()
     assert workbench.panel.badge.value.count("ACTIVE") >= 1
+    use_mock(shell, echo)  # %kclient use: the workbench follows the new kernel client
+    assert workbench.client is magics(shell).kernel.get()
+    assert workbench.panel.client is workbench.client
     workbench.close()
 
 
