@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json as jsonlib
-import re
 import secrets
 from collections.abc import AsyncIterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -16,14 +15,13 @@ from ._errors import InvalidRequestError
 from ._models import NO_TIMEOUTS, Request, Timeouts
 from ._redact import mask_credentials, mask_url, mask_url_text
 from ._request_options import PLUGIN_OPTIONS, RequestOptions
+from ._syntax import has_line_break, is_token
 
 if TYPE_CHECKING:
     from ._request_options import FileSpec
 
 __all__ = ["build_request"]
 
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_BAD_VALUE_CHARS = re.compile(r"[\r\n\x00]")
 _OPTIONS = frozenset(RequestOptions.__annotations__)
 
 
@@ -62,7 +60,7 @@ def _plugin_options(options: RequestOptions) -> dict[str, Any]:
 
 
 def _method(method: str) -> str:
-    if not isinstance(method, str) or not _TOKEN.match(method):
+    if not isinstance(method, str) or not is_token(method):
         raise InvalidRequestError(f"Invalid HTTP method {method!r}: use a word such as GET, POST or PATCH.")
     if len(_METHODS) < 64:
         _METHODS[method] = method.upper()
@@ -125,11 +123,11 @@ def _headers(given: Any) -> CIMultiDict[str]:
         return headers
     items = given.items() if isinstance(given, Mapping) else given
     for name, value in items:
-        if not isinstance(name, str) or not _TOKEN.match(name):
+        if not isinstance(name, str) or not is_token(name):
             raise InvalidRequestError(f"Invalid header name {name!r}: letters, digits and -_.!#$%&'*+^`|~ only.")
         if not isinstance(value, str):
             raise InvalidRequestError(f"Header {name} must be a string, not {type(value).__name__}.")
-        if _BAD_VALUE_CHARS.search(value):
+        if has_line_break(value):
             raise InvalidRequestError(f"Header {name} contains a line break or NUL, which would split the request.")
         headers.add(name, value)
     return headers

@@ -70,9 +70,11 @@ from typing import Any, Literal
 from yarl import URL
 
 from kclient._redact import SECRET_HEADERS, mask_header, mask_url_text
+from kclient._syntax import has_line_break, is_token
 
 from ._errors import CellSyntaxError
 from ._extract import list_keys
+from ._items import LOCALHOST, expand_url
 from ._spec import RequestSpec
 
 __all__ = ["HttpRequestTemplate", "format_value", "parse_http_cell", "parse_http_templates"]
@@ -84,16 +86,12 @@ _DIRECTIVE = re.compile(r"(?:#|//)\s*@([\w-]+)(?:\s*=\s*|\s+|$)(.*)")
 _VARIABLE = re.compile(r"@([^\W\d]\w*)\s*=\s*(.*)")
 _METHOD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _HTTP_VERSION = re.compile(r"HTTP/\d(?:\.\d)?", re.IGNORECASE)
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _WORD = re.compile(r"(?:\{\{.*?\}\}|\S)+")
 _BRACES = re.compile(r"\{\{.*?\}\}")
 _OPEN = re.compile(r"\\\{\{|\{\{(?!\{)")
 _EXPR_NAME = re.compile(r"\s*(\$?[^\W\d]\w*)")
 _EXPR_STEP = re.compile(r"""\.([\w-]+)|\[\s*(-?\d+)\s*\]|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]""")
 _FILE_LINE = re.compile(r"<(@?)\s+(.*\S)\s*")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-_LOCALHOST = re.compile(r":(\d*)([/?#].*)?")
-_UNSAFE = re.compile(r"[\r\n\x00]")
 _FORM = "application/x-www-form-urlencoded"
 _BRACES_HINT = "write \\{{ for literal braces"
 
@@ -374,7 +372,7 @@ def _parse_header(stripped: str, number: int, line: str) -> _Header:
         raise CellSyntaxError(expected, number, line)
     name, value = stripped[:colon].strip(), stripped[colon + 1 :].strip()
     shown = f"{name}: {mask_header(name, value)}" if name.lower() in SECRET_HEADERS else line
-    if not name or ("{{" not in name and not _TOKEN.fullmatch(name)):
+    if not name or ("{{" not in name and not is_token(name)):
         raise CellSyntaxError(
             f"{expected}: {name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)", number, shown
         )
@@ -646,9 +644,9 @@ def format_value(value: Any) -> str:
 def _render_header(renderer: _Renderer, header: _Header) -> tuple[str, str]:
     name, value = renderer.text(header.name), renderer.text(header.value)
     line, source = header.name.line, header.name.source
-    if not _TOKEN.fullmatch(name):
+    if not is_token(name):
         raise CellSyntaxError(f"the header name {name!r} is not a token after interpolation", line, source)
-    if _UNSAFE.search(value):
+    if has_line_break(value):
         raise CellSyntaxError(
             f"the value of header {name} contains a line break or NUL after interpolation", line, source
         )
@@ -660,28 +658,19 @@ def _absolute_url(
 ) -> tuple[str, list[tuple[str, str]]]:
     """The absolute URL (or a relative one for a base URL) and the headers left after ``Host``."""
     line, source = where.line, where.source
-    if _UNSAFE.search(url):
+    if has_line_break(url):
         raise CellSyntaxError("the URL contains a line break or NUL after interpolation", line, source)
-    if url.startswith(":"):
-        url = _localhost(url, default_scheme, line, source)
-    elif url.startswith("/"):
+    if url.startswith(":") and LOCALHOST.fullmatch(url) is None:
+        raise CellSyntaxError(f"expected ':PORT/path' (localhost), found {url!r}", line, source)
+    if url.startswith("/"):
         host = _header(headers, "host")
         if host is not None:
             url = f"{default_scheme}://{host}{url}"
             headers = [(name, value) for name, value in headers if name.lower() != "host"]
-    elif not _SCHEME.match(url):
-        url = f"{default_scheme}://{url}"
+    else:  # HTTPie's shorthands, as on a %kclient line: :3000/path, example.com/path
+        url = expand_url(url, default_scheme)
     _check_url(url, line, source)
     return url, headers
-
-
-def _localhost(url: str, default_scheme: str, line: int, source: str) -> str:
-    """HTTPie's shorthand: ``:3000/path`` is ``http://localhost:3000/path``, ``:/path`` port 80."""
-    match = _LOCALHOST.fullmatch(url)
-    if match is None:
-        raise CellSyntaxError(f"expected ':PORT/path' (localhost), found {url!r}", line, source)
-    port, rest = match.groups()
-    return f"{default_scheme}://localhost{':' + port if port else ''}{rest or ''}"
 
 
 def _check_url(url: str, line: int, source: str) -> None:

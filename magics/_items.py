@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kclient._redact import mask_url_text
+from kclient._syntax import has_line_break, is_token
 
 from ._errors import CellSyntaxError
 from ._spec import NO_JSON, RequestSpec
@@ -75,12 +76,9 @@ _ESCAPABLE = frozenset("".join(_SEPARATORS)) | {"\\"}
 #: A method word: capitals, with inner dashes (``M-SEARCH``).
 _METHOD = re.compile(r"[A-Z]+(?:-[A-Z]+)*\Z")
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
-#: RFC 9110 ``token``: what a header name may be made of.
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
-_LINE_BREAK = re.compile(r"[\r\n\x00]")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9.+-]*://")
+SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9.+-]*://")
 #: curl's and HTTPie's shorthand for localhost: ``:3000/path``, ``:/path``, ``:``.
-_LOCALHOST = re.compile(r":(\d*)([/?#].*)?\Z", re.DOTALL)
+LOCALHOST = re.compile(r":(\d*)([/?#].*)?\Z", re.DOTALL)
 _HOST = re.compile(r"[\w.~%!$&'()*+,-]+\Z|\[[0-9A-Fa-f:.]+\]\Z")
 _UPLOAD_TYPE = ";type="
 
@@ -92,7 +90,7 @@ def read_disk(path: str) -> bytes:
 
 def is_header_name(name: str) -> bool:
     """Whether ``name`` is a valid header name (an RFC 9110 token)."""
-    return bool(_TOKEN.match(name))
+    return is_token(name)
 
 
 def guess_content_type(filename: str) -> str:
@@ -118,9 +116,9 @@ def expand_url(word: str, default_scheme: str = "http") -> str:
     is kept as it is.
     """
     url = word[3:] if word.startswith("://") else word
-    if _SCHEME.match(url):
+    if SCHEME.match(url):
         return url
-    local = _LOCALHOST.match(url)
+    local = LOCALHOST.match(url)
     if local:
         port, rest = local.group(1), local.group(2) or ""
         return f"{default_scheme}://localhost{':' + port if port else ''}{rest}"
@@ -237,7 +235,7 @@ def _url(word: str, default_scheme: str) -> str:
 def _header(item: _Item, value: str) -> tuple[str, str]:
     if not is_header_name(item.key):
         raise item.error(f"{item.key!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~)")
-    if _LINE_BREAK.search(value):
+    if has_line_break(value):
         raise item.error("a header value cannot contain a line break or NUL")
     return item.key, value.strip(" \t")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -10,13 +9,12 @@ from typing import TYPE_CHECKING, Any
 from .._models import Request
 from .._plugin import Plugin, PluginConfig
 from .._settings import setting
+from .._syntax import has_line_break, is_token
 
 if TYPE_CHECKING:
     from yarl import URL
 
 __all__ = ["DefaultRequest", "DefaultRequestConfig"]
-
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 
 def _base_url(value: Any) -> str | None:
@@ -36,9 +34,9 @@ def _headers(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise ValueError("it is a dict of header names to values")
     for name, text in value.items():
-        if not isinstance(name, str) or not _TOKEN.match(name):
+        if not isinstance(name, str) or not is_token(name):
             raise ValueError(f"{name!r} is not a valid header name")
-        if not isinstance(text, str) or any(c in text for c in "\r\n\x00"):
+        if not isinstance(text, str) or has_line_break(text):
             raise ValueError(f"header {name} must be a string without line breaks or NUL")
     return dict(value)
 
