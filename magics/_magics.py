@@ -47,7 +47,8 @@ from ._views import ClientSummary, EngineTable, Responses, StatusView
 
 __all__ = ["KClientMagics"]
 
-SUBCOMMANDS = ("use", "engines", "close", "join", "cancel", "state", "history", "run", "curl", "widget")
+#: Dispatched to ``_do_<name>(words)``; ``curl`` is taken before the line is split into words.
+SUBCOMMANDS = ("use", "engines", "close", "join", "cancel", "state", "history", "run", "widget")
 
 
 @magics_class
@@ -97,7 +98,7 @@ class KClientMagics(Magics):
             return handler(words[1:])
         options = split_options(words)
         spec = parse_line_request(options.words, form=options.form)
-        return self._send([spec], options, single=True)
+        return self._send(spec, options)
 
     def _cell(self, words: list[str], cell: str) -> Any:
         options = split_options(words)
@@ -199,7 +200,7 @@ class KClientMagics(Magics):
             words = []
         if len(words) == 1 and words[0].lstrip().startswith("curl"):  # the whole command quoted as one word
             text = words[0]
-        return self._send([parse_curl(text, first_line=first_line)], MagicOptions(), single=True)
+        return self._send(parse_curl(text, first_line=first_line), MagicOptions())
 
     # -- sending -----------------------------------------------------------------------------
     def _send_http_text(self, text: str, options: MagicOptions) -> Any:
@@ -210,15 +211,14 @@ class KClientMagics(Magics):
         for template in templates:
             # Rendered one by one: a later request may use {{name}} of an earlier one.
             spec = template.render(self._user_ns())
-            results.append(self._send([spec], options, single=True, capture=False))
+            results.append(self._send(spec, options, capture=False))
         if not options.sends:
             return None  # --curl alone: the commands were printed, nothing was sent
         results = [item.response if isinstance(item, _Quiet) else item for item in results]
         value: Any = results[0] if len(results) == 1 else Responses(results, self.response_bundle)
         return self._capture(value, options)
 
-    def _send(self, specs: list[RequestSpec], options: MagicOptions, *, single: bool, capture: bool = True) -> Any:
-        spec = specs[0]
+    def _send(self, spec: RequestSpec, options: MagicOptions, *, capture: bool = True) -> Any:
         if options.curl:
             masked = None if options.show_secrets else frozenset(self.masked_headers)
             print(to_curl(spec, masked=masked, mask_secrets=not options.show_secrets))
