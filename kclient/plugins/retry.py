@@ -226,7 +226,12 @@ class HttpRequestRetry(Plugin):
                         exc.add_note(f"HttpRequestRetry gave up after {retries + 1} attempts.")
                     raise
             else:
-                if retries >= config.max_retries or not await _decide_response(config, attempt, response):
+                if retries >= config.max_retries:
+                    return response
+                if config.retry_if is None:  # the usual case, decided without another coroutine
+                    if not should_retry_response(attempt.method, response.status, config):
+                        return response
+                elif not await _decide_response(config.retry_if, attempt, response):
                     return response
                 retry_after = response.headers.get("Retry-After")
                 await response.aclose()
@@ -250,13 +255,11 @@ async def _decide_exception(config: HttpRequestRetryConfig, request: Request, ex
     return await _ask(config.retry_if, request, None, exc)
 
 
-async def _decide_response(config: HttpRequestRetryConfig, request: Request, response: Response) -> bool:
-    """The decision for ``response``: ``retry_if``'s, or the default one; the response is
-    closed when the decision fails."""
-    if config.retry_if is None:
-        return should_retry_response(request.method, response.status, config)
+async def _decide_response(retry_if: RetryIf, request: Request, response: Response) -> bool:
+    """``retry_if``'s decision for ``response`` (the default one is taken inline, on the hot
+    path); the response is closed when the decision fails."""
     try:
-        return await _ask(config.retry_if, request, response, None)
+        return await _ask(retry_if, request, response, None)
     except BaseException:
         await response.aclose()
         raise
