@@ -214,7 +214,14 @@ def _split_method(words: list[str]) -> tuple[str | None, list[str]]:
 
 
 def _url(word: str, default_scheme: str) -> str:
-    """The request URL from its word, checked to have a host."""
+    """The request URL from its word, checked to have a host; ``/path`` stays relative.
+
+    A relative URL is resolved by the client against its base URL (``DefaultRequest``).
+    """
+    if word.startswith("/") and not word.startswith("//"):
+        if has_line_break(word) or any(c.isspace() for c in word):
+            raise CellSyntaxError(f"expected a path such as /get, got {mask_url_text(word)!r}")
+        return word
     url = expand_url(word, default_scheme)
     expected = f"expected a URL such as :3000/path or example.com/path, got {mask_url_text(word)!r}"
     try:

@@ -66,6 +66,12 @@ def test_urls_expand_like_httpie(word: str, scheme: str, url: str) -> None:
     assert parse(word, default_scheme=scheme).url == url
 
 
+@pytest.mark.parametrize("word", ["/get", "/anything/a?b=1", "/"])
+def test_a_path_stays_relative_for_the_clients_base_url(word: str) -> None:
+    assert parse(word).url == word
+    assert parse(word, "x==1").params == [("x", "1")]
+
+
 @pytest.mark.parametrize(
     ("words", "method"),
     [
