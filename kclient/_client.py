@@ -106,6 +106,11 @@ class HttpClient:
         return self._engine
 
     @property
+    def base_url(self) -> URL | None:
+        """The URL relative request URLs resolve against (``DefaultRequest``'s ``url``), or None."""
+        return self._base_url
+
+    @property
     def owns_engine(self) -> bool:
         """True when the client created the engine and closes it; False for a lent engine."""
         return self._owns_engine

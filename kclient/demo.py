@@ -41,10 +41,16 @@ class _Shared:
 
 
 def _httpbin_app() -> Any:
+    # httpbin warns at import that flasgger (its Swagger page) is missing: not news for a demo.
+    httpbin_log = logging.getLogger("httpbin.core")
+    level = httpbin_log.level
+    httpbin_log.setLevel(logging.ERROR)
     try:
         from httpbin import app
     except ImportError as exc:
         raise ConfigError(f"the demo server runs httpbin, which is not installed: {INSTALL_HINT}") from exc
+    finally:
+        httpbin_log.setLevel(level)
     return app
 
 

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kclient._redact import MASK, SECRET_HEADERS, SECRET_QUERY_KEYS, mask_credentials, mask_url_text
+from kclient.plugins.logs import scrub, secret_values
 
 if TYPE_CHECKING:
     from yarl import URL
@@ -303,20 +304,24 @@ class _Excerpt:
     total: int
     media_type: str
     charset: str | None
+    #: Secrets of the exchange (``secret_values``): shown as ``***`` wherever the text repeats them.
+    secrets: tuple[str, ...] = ()
 
     @property
     def truncated(self) -> bool:
         return len(self.data) < self.total
 
     def decode(self) -> str:
-        """The excerpt as text; a character cut at the limit is dropped, not shown as U+FFFD."""
+        """The excerpt as text, secrets masked; a character cut at the limit is dropped, not shown as U+FFFD."""
         final = not self.truncated
         if self.charset is not None:
-            return codecs.getincrementaldecoder(self.charset)(errors="replace").decode(self.data, final=final)
-        try:
-            return codecs.getincrementaldecoder("utf-8")().decode(self.data, final=final)
-        except UnicodeDecodeError:
-            return self.data.decode("latin-1")
+            text = codecs.getincrementaldecoder(self.charset)(errors="replace").decode(self.data, final=final)
+        else:
+            try:
+                text = codecs.getincrementaldecoder("utf-8")().decode(self.data, final=final)
+            except UnicodeDecodeError:
+                text = self.data.decode("latin-1")
+        return scrub(text, self.secrets) if self.secrets else text
 
     def note(self) -> _Rendered:
         """``showing first 64 KiB of 100 MiB`` when the body is cut, else nothing."""
@@ -489,11 +494,13 @@ def _render_body(
     *,
     mask_secrets: bool,
     missing: str = "body not read (streamed)",
+    secrets: tuple[str, ...] = (),
 ) -> _Rendered:
     """A body as its content type asks, never touching more than ``options.limit_bytes`` of it.
 
     ``mask_secrets`` masks secret fields of form and JSON bodies (for the request of ``-v``);
-    ``missing`` is what is shown when ``content`` is None.
+    ``secrets`` are masked wherever the text repeats them (a server echoing the request's
+    token); ``missing`` is what is shown when ``content`` is None.
     """
     if content is None:
         note = missing
@@ -501,7 +508,7 @@ def _render_body(
     if not content:
         return _EMPTY
     media_type = _media_type(content_type)
-    excerpt = _Excerpt(content[: options.limit_bytes], len(content), media_type, _charset(content_type))
+    excerpt = _Excerpt(content[: options.limit_bytes], len(content), media_type, _charset(content_type), secrets)
     kind = _classify(media_type, excerpt.data)
     if kind == "json":
         return _render_json(excerpt, options, mask_secrets)
@@ -575,8 +582,14 @@ def _request_part(request: Request, options: _Options) -> _Rendered:
 def _response_part(response: Response, options: _Options) -> _Rendered:
     status = _status_line(response)
     headers = _render_headers(response.headers, options)
+    # A server may echo the request's credentials (httpbin's /anything does): they stay masked.
+    secrets = secret_values(response.request, options.masked_headers, response_headers=response.headers)
     body = _render_body(
-        _response_bytes(response), response.headers.get("Content-Type", ""), options, mask_secrets=False
+        _response_bytes(response),
+        response.headers.get("Content-Type", ""),
+        options,
+        mask_secrets=False,
+        secrets=secrets,
     )
     text = "\n".join(filter(None, [status.text, headers.text])) + (f"\n\n{body.text}" if body.text else "")
     body_html = f'<div class="kclient-body">{body.html}</div>' if body.html else ""

@@ -12,6 +12,7 @@ loop and share connections with ``await`` code.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import shlex
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from typing import Any
 import anyio
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from traitlets import Float, Int, List, Unicode
+from yarl import URL
 
 import kclient
 from kclient import (
@@ -219,12 +221,15 @@ class KClientMagics(Magics):
         return self._capture(value, options)
 
     def _send(self, spec: RequestSpec, options: MagicOptions, *, capture: bool = True) -> Any:
+        client = self.kernel.for_engine(options.engine) if options.engine else self.kernel.get()
         if options.curl:
             masked = None if options.show_secrets else frozenset(self.masked_headers)
-            print(to_curl(spec, masked=masked, mask_secrets=not options.show_secrets))
+            shown = spec
+            if client.base_url is not None and spec.url.startswith("/"):  # curl needs the whole URL
+                shown = dataclasses.replace(spec, url=str(client.base_url.join(URL(spec.url))))
+            print(to_curl(shown, masked=masked, mask_secrets=not options.show_secrets))
             if not options.sends:
                 return None
-        client = self.kernel.for_engine(options.engine) if options.engine else self.kernel.get()
         response = self._exchange(client, spec, options)
         if spec.name:
             self._user_ns()[spec.name] = response

@@ -324,6 +324,22 @@ def test_response_bodies_are_shown_as_they_are():
     assert '"token": "abc"' in display_bundle(response)["text/plain"]
 
 
+def test_a_body_that_echoes_the_requests_credentials_shows_them_masked():
+    """httpbin's /anything answers with the request's headers: the token sent stays hidden in the answer."""
+    echoed = json.dumps({"headers": {"Authorization": "Bearer tok-9f8e7d6c", "X-Api-Key": "key-5a4b3c"}}).encode()
+    response = make_response(
+        echoed,
+        content_type="application/json",
+        url="http://me:pw-1a2b3c@host/path?api_key=q-7x8y9z",
+        request_headers=[("Authorization", "Bearer tok-9f8e7d6c"), ("X-Api-Key", "key-5a4b3c")],
+    )
+    for limit_bytes in (10, 64 << 10):
+        bundle = display_bundle(response, verbose=True, limit_bytes=limit_bytes)
+        for secret in ("tok-9f8e7d6c", "key-5a4b3c", "pw-1a2b3c", "q-7x8y9z"):
+            assert all(secret not in value for value in bundle.values()), (secret, limit_bytes)
+    assert '"Authorization": "***"' in display_bundle(response)["text/plain"]
+
+
 # -- status line -------------------------------------------------------------------------------------
 
 

@@ -117,7 +117,9 @@ def test_localhost_shorthand(shell: InteractiveShell, httpbin: Any) -> None:
     assert response.json()["url"] == f"http://localhost:{port}/get"
 
 
-def test_a_path_is_relative_to_the_kernel_clients_base_url(shell: InteractiveShell, httpbin: Any) -> None:
+def test_a_path_is_relative_to_the_kernel_clients_base_url(
+    shell: InteractiveShell, httpbin: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     shell.user_ns["base"] = httpbin.url
     run(shell, "from kclient import DefaultRequest, HttpClient")
     run(shell, "api = HttpClient('CIO', lambda c: c.install(DefaultRequest, url=base + '/'))")
@@ -125,6 +127,8 @@ def test_a_path_is_relative_to_the_kernel_clients_base_url(shell: InteractiveShe
     response = run(shell, "%kclient /get q==1")
     assert response.status == 200
     assert response.json()["url"] == f"{httpbin.url}/get?q=1"
+    run(shell, "%kclient --curl /anything/x")
+    assert f"curl {httpbin.url}/anything/x" in capsys.readouterr().out
     run(shell, "%kclient use CIO")  # no base URL: the error says how to set one
     with pytest.raises(UsageError, match="DefaultRequest"):
         run(shell, "%kclient /get")
