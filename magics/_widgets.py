@@ -645,6 +645,17 @@ class _Batch:
     shown: Response | None = None
 
 
+def _client_words(client: HttpClient | None) -> str:
+    """``'name' STATE, in flight 1 · completed 2 · failed 0`` for reprs (``none yet`` without a client)."""
+    if client is None:
+        return "none yet"
+    status = client.status()
+    return (
+        f"{client.name!r} {status.state.name}, "
+        f"in flight {status.in_flight} · completed {status.completed} · failed {status.failed}"
+    )
+
+
 class RequestComposer(widgets.VBox):  # type: ignore[misc]
     """Method, URL, headers, a body and a "Send" button that sends ``concurrent`` copies at once.
 
@@ -654,6 +665,9 @@ class RequestComposer(widgets.VBox):  # type: ignore[misc]
     of a Send as soon as it arrives and, with several copies, the last one when all have ended
     (a viewer is not redrawn hundreds of times by one Send).
     """
+
+    def __repr__(self) -> str:  # the notebook's text/plain, instead of every child widget
+        return f"<RequestComposer sent {self.sent} · ok {self.succeeded} · errors {self.failed}>"
 
     def __init__(
         self,
@@ -814,6 +828,12 @@ class ResponseViewer(widgets.VBox):  # type: ignore[misc]
     secrets masked and at most ``limit_bytes`` of the body shown. "show the request" adds the
     request that was sent above it (its Authorization and other secrets masked too)."""
 
+    def __repr__(self) -> str:
+        response = self.response
+        if response is None:
+            return "<ResponseViewer (no response yet)>"
+        return f"<ResponseViewer {response.status} {response.request.method} {mask_url_text(str(response.url))}>"
+
     def __init__(
         self,
         *,
@@ -892,6 +912,9 @@ class LifecyclePanel(widgets.VBox):  # type: ignore[misc]
     badge and counts at once. Setting ``panel.client`` (or closing the widget) unsubscribes
     from the previous client. "Join" awaits ``client.join()`` in a task and says "joined".
     """
+
+    def __repr__(self) -> str:
+        return f"<LifecyclePanel {_client_words(self.client)}>"
 
     def __init__(self, client: HttpClient | None = None) -> None:
         self._client: HttpClient | None = None
@@ -1033,6 +1056,9 @@ class Workbench(widgets.VBox):  # type: ignore[misc]
     client). Parts: ``picker``, ``form`` (None while a missing engine is chosen), ``composer``,
     ``viewer``, ``panel``; ``client`` is the client in use.
     """
+
+    def __repr__(self) -> str:
+        return f"<Workbench engine={self.picker.value} client: {_client_words(self.client)}>"
 
     def __init__(
         self,

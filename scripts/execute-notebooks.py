@@ -2,8 +2,10 @@
 
     .venv/bin/python scripts/execute-notebooks.py [NOTEBOOK ...]   (default: notebooks/*.ipynb)
 
-Outputs must be deterministic: no timings, no memory addresses. This script refuses to
-write a notebook whose outputs contain an address such as ``0x7f...``.
+Outputs must be deterministic up to what ``tests/nbval-sanitize.cfg`` masks (the demo
+server's port, durations, dates, versions): print facts, not timings. Widget state is
+stored too, so the widgets show in JupyterLab before the notebook runs. This script refuses
+to write a notebook whose outputs contain an address such as ``0x7f...``.
 """
 
 from __future__ import annotations

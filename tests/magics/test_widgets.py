@@ -979,3 +979,27 @@ def test_proxy_setting_is_typed_as_a_url() -> None:
     finally:
         client.close()
         kclient.run(client.join())
+
+
+# -- reprs: a notebook's text/plain (the stored output where widgets do not render) -----------------
+
+
+@pytest.mark.anyio
+async def test_reprs_say_what_the_widgets_show_not_every_child() -> None:
+    client = mock_client(lambda request: respond({"ok": True}))
+    client_name = repr(client.name)
+    try:
+        bench = Workbench(client, engine="Mock")
+        assert repr(bench) == (
+            f"<Workbench engine=Mock client: {client_name} ACTIVE, in flight 0 · completed 0 · failed 0>"
+        )
+        assert repr(bench.panel).startswith(f"<LifecyclePanel {client_name} ACTIVE")
+        assert repr(bench.viewer) == "<ResponseViewer (no response yet)>"
+        bench.composer.url.value = "http://user:pw-9z8y@api.test/items?token=t-7x6w"
+        bench.composer.send_button.click()
+        await settle()
+        assert repr(bench.composer) == "<RequestComposer sent 1 · ok 1 · errors 0>"
+        assert repr(bench.viewer) == "<ResponseViewer 200 GET http://user:***@api.test/items?token=***>"
+        assert repr(LifecyclePanel()) == "<LifecyclePanel none yet>"
+    finally:
+        await finish(client)
