@@ -15,7 +15,7 @@ from ._errors import InvalidRequestError
 from ._models import NO_TIMEOUTS, Request, Timeouts
 from ._redact import mask_credentials, mask_url, mask_url_text
 from ._request_options import PLUGIN_OPTIONS, RequestOptions
-from ._syntax import has_line_break, is_token
+from ._syntax import has_control, is_host, is_request_target, is_token
 
 if TYPE_CHECKING:
     from ._request_options import FileSpec
@@ -92,13 +92,23 @@ def _url(url: str | URL, params: Any, base: URL | None = None) -> URL:
         target = _parse(url)
         if base is not None and not target.absolute:
             target = base.join(target)
+        host = target.host  # decodes IDNA, which fails on a host such as xn-- (UnicodeError, a ValueError)
     except (TypeError, ValueError) as exc:
         raise InvalidRequestError(f"Invalid URL {mask_url_text(str(url))!r}: {mask_credentials(str(exc))}") from exc
-    if target.scheme not in ("http", "https") or not target.host:
+    if target.scheme not in ("http", "https") or not host:
         hint = "." if target.absolute else ", or relative to a base URL set by c.install(DefaultRequest, url=...)."
         raise InvalidRequestError(
             f"URL {mask_url(target)!r} must be absolute with an http or https scheme, "
             f"for example http://127.0.0.1:8000/get{hint}"
+        )
+    # yarl keeps what it cannot encode (a space or NUL in the host; anything in a URL built with
+    # encoded=True): refused here, as it would put a malformed Host header or request line on the wire.
+    if not is_host(target.raw_host or ""):
+        raise InvalidRequestError(f"Invalid URL {mask_url_text(str(url))!r}: {target.raw_host!r} is not a valid host.")
+    if not is_request_target(target.raw_path_qs):
+        raise InvalidRequestError(
+            f"Invalid URL {mask_url_text(str(url))!r}: its path or query holds spaces or control characters "
+            "that are not percent-encoded."
         )
     if params:
         try:
@@ -127,8 +137,11 @@ def _headers(given: Any) -> CIMultiDict[str]:
             raise InvalidRequestError(f"Invalid header name {name!r}: letters, digits and -_.!#$%&'*+^`|~ only.")
         if not isinstance(value, str):
             raise InvalidRequestError(f"Header {name} must be a string, not {type(value).__name__}.")
-        if has_line_break(value):
-            raise InvalidRequestError(f"Header {name} contains a line break or NUL, which would split the request.")
+        if has_control(value):
+            raise InvalidRequestError(
+                f"Header {name} contains a line break, NUL or other control character, which HTTP does not allow "
+                "(a line break would split the request)."
+            )
         headers.add(name, value)
     return headers
 

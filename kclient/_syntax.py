@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["has_line_break", "is_token"]
+__all__ = ["has_control", "has_line_break", "is_host", "is_request_target", "is_token"]
 
 #: RFC 9110 ``token``: what a method and a header name are made of.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 #: What would split a request line or a header into two: CR, LF, and NUL.
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
+#: What RFC 9110 forbids in a header value: the control characters but tab (CR, LF and NUL among them).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: RFC 3986 ``reg-name`` (which covers IPv4 addresses): what a Host header may carry besides an IPv6 address.
+_REG_NAME = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
+#: The zone of a scoped IPv6 address, percent-encoded as in a URL (``fe80::1%25eth0``).
+_ZONE = re.compile(r"%25(?:[A-Za-z0-9\-._~]|%[0-9A-Fa-f]{2})+")
+#: A request target (path and query) as it goes on the request line: visible ASCII only.
+_TARGET = re.compile(r"[\x21-\x7e]*")
 
 
 def is_token(text: str) -> bool:
@@ -25,3 +33,29 @@ def is_token(text: str) -> bool:
 def has_line_break(text: str) -> bool:
     """True when ``text`` holds CR, LF or NUL, which would split the request it is put in."""
     return _LINE_BREAK.search(text) is not None
+
+
+def has_control(text: str) -> bool:
+    """True when ``text`` holds a control character other than tab, which no header value may hold."""
+    return _CONTROL.search(text) is not None
+
+
+def is_host(text: str) -> bool:
+    """True when ``text`` (a URL's host as written in it, IPv6 without brackets) can go into a Host header."""
+    if ":" not in text:
+        return _REG_NAME.fullmatch(text) is not None
+    import ipaddress
+
+    address, percent, zone = text.partition("%")
+    if percent and _ZONE.fullmatch(percent + zone) is None:
+        return False
+    try:
+        ipaddress.IPv6Address(address)
+    except ValueError:
+        return False
+    return True
+
+
+def is_request_target(text: str) -> bool:
+    """True when ``text`` (a URL's encoded path and query) can go on a request line as it is."""
+    return _TARGET.fullmatch(text) is not None

@@ -40,7 +40,7 @@ def create_ssl_context(https: HttpsConfig, *, engine: str, alpn: tuple[str, ...]
             context.verify_mode = ssl.CERT_NONE
         if https.cert_file:
             context.load_cert_chain(https.cert_file, https.key_file)
-    except (OSError, ssl.SSLError) as exc:
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError; a path with NUL, a ValueError
         raise ConfigError(
             f"{engine}'s https settings cannot be loaded: {exc}. Check https.ca_file, https.cert_file "
             "and https.key_file."

@@ -22,6 +22,7 @@ Bodies, so that ``parse_curl(to_curl(spec))`` gives back an equivalent spec:
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 import shlex
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
-from kclient._redact import MASK, SECRET_HEADERS, SECRET_QUERY_KEYS
+from kclient._redact import MASK, SECRET_HEADERS, SECRET_QUERY_KEYS, mask_credentials
 
 from ._errors import CellSyntaxError
 from ._items import ReadFile, add_form_field, guess_content_type, is_header_name, read_disk
@@ -878,10 +879,14 @@ def _mask_query(query: str, secret_keys: frozenset[str]) -> str:
 
 def _curl_url(spec: RequestSpec, secret_keys: frozenset[str] | None) -> str:
     """The spec's URL with its query parameters merged in, secrets masked when asked."""
-    parts = urlsplit(spec.url)
+    extra = "&".join(f"{quote_plus(k)}={quote_plus(v, safe='/:@,')}" for k, v in spec.params)
+    try:
+        parts = urlsplit(spec.url)
+    except ValueError:  # not a URL (an unbalanced IPv6 bracket): printed as written, credentials masked
+        url = f"{spec.url}{'&' if '?' in spec.url else '?'}{extra}" if extra else spec.url
+        return url if secret_keys is None else mask_credentials(url)
     query = parts.query
-    if spec.params:
-        extra = "&".join(f"{quote_plus(k)}={quote_plus(v, safe='/:@,')}" for k, v in spec.params)
+    if extra:
         query = f"{query}&{extra}" if query else extra
     netloc = parts.netloc
     if secret_keys is not None:
@@ -1007,6 +1012,34 @@ def _method_options(method: str, has_body: bool) -> list[str]:
     return [f"-X {_quote(method)}"]
 
 
+def _masked_json(value: Any, secret_keys: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: MASK if isinstance(k, str) and k.lower() in secret_keys else _masked_json(v, secret_keys)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_masked_json(v, secret_keys) for v in value]
+    return value
+
+
+def _masked_body(spec: RequestSpec, secret_keys: frozenset[str]) -> RequestSpec:
+    """``spec`` with the values of its body's secret fields (``password``, ``token``...) as ``***``."""
+    from ._display import _mask_body_text
+
+    changes: dict[str, Any] = {}
+    if spec.has_json:
+        changes["json"] = _masked_json(spec.json, secret_keys)
+    if spec.form:
+        changes["form"] = {name: MASK if name.lower() in secret_keys else value for name, value in spec.form.items()}
+    if spec.content is not None:
+        text = _text_or_none(spec.content)
+        if text is not None:
+            masked = _mask_body_text(text, _media_type(_header_value(spec.headers, "Content-Type")))
+            changes["content"] = masked.encode()
+    return dataclasses.replace(spec, **changes) if changes else spec
+
+
 def to_curl(spec: RequestSpec, *, masked: frozenset[str] | None = None, mask_secrets: bool = True) -> str:
     """The curl command that sends ``spec``, one option per line when it is long.
 
@@ -1020,7 +1053,7 @@ def to_curl(spec: RequestSpec, *, masked: frozenset[str] | None = None, mask_sec
     secret_headers = SECRET_HEADERS | extra if mask_secrets else frozenset()
     secret_keys = SECRET_QUERY_KEYS | extra if mask_secrets else None
     out = _CurlOut()
-    has_body = _body_options(spec, out)
+    has_body = _body_options(spec if secret_keys is None else _masked_body(spec, secret_keys), out)
     body = out.options
     header_options = []
     for name, value in spec.headers:

@@ -64,7 +64,6 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 from yarl import URL
@@ -74,7 +73,7 @@ from kclient._syntax import has_line_break, is_token
 
 from ._errors import CellSyntaxError
 from ._extract import list_keys
-from ._items import LOCALHOST, expand_url
+from ._items import LOCALHOST, expand_url, read_disk
 from ._spec import RequestSpec
 
 __all__ = ["HttpRequestTemplate", "format_value", "parse_http_cell", "parse_http_templates"]
@@ -569,14 +568,15 @@ class _Renderer:
             if key in value:
                 return value[key]
             raise _Failure(f"{expr}: {key!r} not found; {list_keys(value)}")
-        if key == "json" and callable(getattr(value, "json", None)):
-            return self.json(value, expr, done)
         try:
-            return getattr(value, key)
+            found = getattr(value, key)  # a property of a notebook object may raise anything
         except AttributeError:
             raise _Failure(f"{expr}: {key!r} not found: {done!r} is {_a(value)} without {key!r}") from None
         except Exception as exc:
             raise _Failure(f"{expr}: reading {done}.{key} failed: {type(exc).__name__}: {exc}") from None
+        if key == "json" and callable(found):
+            return self.json(value, expr, done)
+        return found
 
     def json(self, value: Any, expr: _Expr, done: str) -> Any:
         """``value.json()``, parsed once per request however often it is used."""
@@ -723,7 +723,7 @@ def _render_file(renderer: _Renderer, item: _FileBody, read_file: ReadFile) -> b
 
 
 def _read_from_disk(path: str) -> bytes:
-    return Path(path).expanduser().read_bytes()
+    return read_disk(path)  # the lines' reader: a path with NUL is an OSError there too
 
 
 def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:

@@ -29,6 +29,7 @@ tests and the notebook layer decide where files come from.
 
 from __future__ import annotations
 
+import errno
 import json
 import mimetypes
 import re
@@ -84,8 +85,15 @@ _UPLOAD_TYPE = ";type="
 
 
 def read_disk(path: str) -> bytes:
-    """The default ``read_file``: the bytes of ``path`` on disk (``~`` is the home folder)."""
-    return Path(path).expanduser().read_bytes()
+    """The default ``read_file``: the bytes of ``path`` on disk (``~`` is the home folder).
+
+    A path no file can have (one with a NUL, which ``open`` refuses with a ValueError) is an
+    ``OSError`` like any missing file, so that the parsers report it as such.
+    """
+    try:
+        return Path(path).expanduser().read_bytes()
+    except ValueError as exc:
+        raise FileNotFoundError(errno.ENOENT, f"not a valid file path: {exc}", path) from exc
 
 
 def is_header_name(name: str) -> bool:

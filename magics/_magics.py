@@ -186,8 +186,8 @@ class KClientMagics(Magics):
         path = Path(options.words[0])
         try:
             text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise KClientMagicError(f"Cannot read {path}: {error.strerror or error}.") from error
+        except (OSError, ValueError) as error:  # ValueError: a path with NUL, or a file that is not UTF-8
+            raise KClientMagicError(f"Cannot read {path}: {getattr(error, 'strerror', None) or error}.") from error
         return self._send_http_text(text, options)
 
     def _do_curl(self, command: str, *, first_line: int = 0) -> Any:

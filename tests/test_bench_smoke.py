@@ -110,3 +110,18 @@ def test_import_time_prints_the_costs() -> None:
     result = run_script("import_time.py", "--rounds", "1")
     assert result.returncode in (0, 1), result.stderr  # 1 only means the timing target was missed
     assert "kclient / httpx" in result.stdout
+
+
+@needs_nginx
+def test_soak_prints_samples_and_a_verdict() -> None:
+    result = run_script("soak.py", "--minutes", "0.05", "--every", "1", "--engines", "CIO", "--concurrency", "4")
+    assert result.returncode in (0, 1), result.stderr  # 1 is the verdict (a few seconds are all warm-up)
+    for text in ("elapsed", "RSS MiB", "sockets", "CIO open=", "requests,", "after closing the clients", "verdict:"):
+        assert text in result.stdout
+    assert ", 0 errors," in result.stdout
+
+
+def test_soak_rejects_an_unknown_engine() -> None:
+    result = run_script("soak.py", "--engines", "NoSuchEngine", "--minutes", "0.01")
+    assert result.returncode == 2
+    assert "NoSuchEngine" in result.stderr

@@ -69,7 +69,7 @@ from .._errors import (
 )
 from .._models import Request, Response
 from .._proxy import EnvironmentProxies, ProxyConfig
-from .._redact import mask_credentials, mask_url
+from .._redact import mask_credentials, mask_header, mask_url
 from .._settings import setting
 from .._tls import HttpsConfig, create_ssl_context, find_ssl_error, tls_error
 
@@ -216,6 +216,7 @@ def _translate(exc: BaseException, request: Request, *, reading: bool = False) -
 
     The caller raises it ``from exc``.
     """
+    _scrub_request_info(exc)
     if isinstance(exc, _TLS_CLASSES):
         ssl_error = _native_ssl_error(exc)
         if ssl_error is not None:
@@ -232,6 +233,20 @@ def map_exceptions(request: Request, *, reading: bool = False) -> Iterator[None]
         yield
     except _NATIVE as exc:
         raise _translate(exc, request, reading=reading) from exc
+
+
+def _scrub_request_info(exc: BaseException) -> None:
+    """Mask the request aiohttp keeps in a response error (the ``__cause__`` kept): its URL's
+    secrets, and secret headers such as Proxy-Authorization, which its repr would show."""
+    if not isinstance(exc, aiohttp.ClientResponseError) or exc.request_info is None:
+        return
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    info = exc.request_info
+    headers = CIMultiDictProxy(CIMultiDict((name, mask_header(name, value)) for name, value in info.headers.items()))
+    masked = aiohttp.RequestInfo(URL(mask_url(info.url)), info.method, headers, URL(mask_url(info.real_url)))
+    exc.request_info = masked
+    exc.args = (masked, exc.history)
 
 
 @dataclass(frozen=True, kw_only=True)

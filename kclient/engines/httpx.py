@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import http.cookiejar
 import ssl
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +93,8 @@ def map_exceptions(request: Request) -> Iterator[None]:
         if ssl_error is not None:
             raise tls_error(request.url.host or "", ssl_error) from exc
         error_class = kclient_error_for(exc)
+        if isinstance(exc, httpx.RemoteProtocolError) and _unanswered(exc):
+            error_class = ReadError  # closed before answering: a read that failed (as on every engine), not bad HTTP
         detail = str(exc) or type(exc).__name__
         raise error_class(f"{request.method} {mask_url(request.url)} failed: {detail}") from exc
 
@@ -144,6 +146,40 @@ class _HttpxStream:
             await self._response.aclose()
 
 
+class _RequestBody(httpx.AsyncByteStream):
+    """An async-iterable request body handed to httpx as it is, and closed once the exchange is over.
+
+    httpx would wrap it in an async generator of its own (``AsyncIteratorByteStream.__aiter__``),
+    which httpcore leaves unfinished when the upload is cancelled or fails: trio then reports it,
+    and the caller's generator, as garbage collected before being exhausted. This stream has no
+    generator of its own, and ``aclose()`` closes the caller's iterator (shielded, as ``send`` may
+    be unwinding from a cancellation).
+    """
+
+    def __init__(self, source: AsyncIterable[bytes]) -> None:
+        self._source = source
+        self._iterator: AsyncIterator[bytes] | None = None
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        self._iterator = self._source.__aiter__()
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._iterator is None:
+            self.__aiter__()
+        assert self._iterator is not None
+        return await self._iterator.__anext__()
+
+    async def aclose(self) -> None:
+        iterator, self._iterator = self._iterator, None
+        closer = getattr(iterator, "aclose", None)
+        if closer is not None:
+            import anyio
+
+            with anyio.CancelScope(shield=True), suppress(RuntimeError):  # RuntimeError: still running elsewhere
+                await closer()
+
+
 class Httpx(Engine):
     """Requests through ``httpx.AsyncClient``: connection pooling, TLS, HTTP proxies."""
 
@@ -188,6 +224,8 @@ class Httpx(Engine):
                 timeout=None,
                 cookies=_NoCookieJar(),
             )
+            for transport in (self._client._transport, *self._client._mounts.values()):
+                _reclaim_orphaned_connections(getattr(transport, "_pool", None))
         return self._client
 
     async def send(self, request: Request) -> Response:
@@ -198,19 +236,28 @@ class Httpx(Engine):
         timeout = httpx.Timeout(connect=t.connect, read=t.socket, write=t.socket, pool=t.connect)
         retry = request.method in IDEMPOTENT_METHODS and isinstance(request.content, bytes)
         with map_exceptions(request):
-            native_request = client.build_request(
-                request.method,
-                str(request.url),
-                headers=list(request.headers.items()),
-                content=request.content,
-                timeout=timeout,
-            )
+            headers: list[tuple[str, str]] | list[tuple[bytes, bytes]] = list(request.headers.items())
+            if not all(value.isascii() for _, value in headers):
+                # httpx encodes str values as ASCII (UnicodeEncodeError otherwise): sent as UTF-8 bytes instead
+                headers = [(name.encode(), value.encode()) for name, value in request.headers.items()]
+            try:
+                native_request = client.build_request(
+                    request.method, str(request.url), headers=headers, content=request.content, timeout=timeout
+                )
+            except UnicodeError as exc:  # the idna package refuses a host yarl took (IDNA 2008 is stricter)
+                raise InvalidRequestError(f"{request.method} {mask_url(request.url)} not sent: {exc}") from exc
+            body = None if isinstance(request.content, bytes) else _RequestBody(request.content)
+            if body is not None:
+                native_request.stream = body  # httpx set the framing headers (chunked); the body is sent from ours
             try:
                 native = await client.send(native_request, stream=True)
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
                 if not (retry and _unanswered(exc)):
                     raise
                 native = await client.send(native_request, stream=True)  # the keep-alive race: once more
+            finally:
+                if body is not None:
+                    await body.aclose()
         return Response(
             native.status_code,
             request=request,
@@ -225,6 +272,33 @@ class Httpx(Engine):
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
+
+
+def _reclaim_orphaned_connections(pool: Any) -> None:
+    """Make an httpcore pool drop the connections that cancelled requests left behind (encode/httpcore#1093).
+
+    httpcore 1.0.9 assigns a queued request a new connection that is opened only once the request's
+    task runs again; when the task is cancelled in between, the connection stays in the pool, never
+    opened, never closed and never reused, and holds one of the ``max_connections`` slots for good:
+    once all of them are taken every request waits forever (or raises PoolTimeout). Such a connection
+    is not opened (``_connection is None``), has not failed, and no request in the pool holds it; the
+    pool's own bookkeeping (``_assign_requests_to_connections``, run whenever a request comes or goes,
+    cancelled ones included) now removes those first. Private attributes of httpcore, looked up with
+    defaults: where they differ (another httpcore version) nothing is changed.
+    """
+    assign = getattr(pool, "_assign_requests_to_connections", None)
+    if assign is None or not hasattr(pool, "_connections") or not hasattr(pool, "_requests"):
+        return
+
+    def assign_requests_to_connections() -> list[Any]:
+        held = {id(request.connection) for request in pool._requests if getattr(request, "connection", None)}
+        for connection in list(pool._connections):
+            never_opened = getattr(connection, "_connection", True) is None
+            if never_opened and getattr(connection, "_connect_failed", True) is False and id(connection) not in held:
+                pool._connections.remove(connection)
+        return list(assign())
+
+    pool._assign_requests_to_connections = assign_requests_to_connections
 
 
 class _NoCookieJar(http.cookiejar.CookieJar):

@@ -313,17 +313,42 @@ def _current_call() -> _Call | None:
     return cast("_Call | None", getattr(_local, "call", None))
 
 
-def _shutdown(conn: object) -> None:
+def _shutdown(conn: object, connecting: socket.socket | None = None) -> None:
     """Shut a connection's socket down for reading and writing: a thread blocked on it wakes up.
 
-    The socket is not closed here (its thread still uses it; urllib3 closes it there).
+    ``connecting`` is the socket the thread is connecting, before urllib3 gives it to ``conn``
+    (shut down, it ends a blocked ``connect()`` too). The socket is not closed here (its thread
+    still uses it; urllib3 closes it there).
     """
     sock = getattr(conn, "sock", None)
     while sock is not None and not isinstance(sock, socket.socket):
         sock = getattr(sock, "socket", None)  # TLS inside TLS (an HTTPS proxy) wraps the socket
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # not SSLSocket.shutdown, which drops its state
+    for each in (sock, connecting):
+        if each is not None:
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(each, socket.SHUT_RDWR)  # not SSLSocket.shutdown, which drops its state
+
+
+def _on_audit_event(event: str, args: tuple[Any, ...]) -> None:
+    """The audit hook that shows a worker thread's call each socket just before it connects.
+
+    urllib3 creates and connects a socket in one function, so nothing else reaches a socket
+    whose ``connect()`` may block for minutes (a host that drops SYNs, no connect timeout): a
+    cancelled request could not wake its thread, which would hold its worker thread (and, on
+    trio, its place under ``thread_count``) until the OS gives up. Only worker threads running
+    a call of this engine do anything here.
+    """
+    if event == "socket.connect":
+        call = getattr(_local, "call", None)
+        if call is not None:
+            call.connecting(args[0])
+
+
+@cache
+def _install_audit_hook() -> None:
+    """Install ``_on_audit_event`` once per process (audit hooks cannot be removed; were two threads to
+    install it at once, each connect would be shown twice, which changes nothing)."""
+    sys.addaudithook(_on_audit_event)
 
 
 class _Call:
@@ -335,7 +360,7 @@ class _Call:
     got; once done, the task cleans the result up.
     """
 
-    __slots__ = ("_cleanup", "_conn", "_lock", "_result", "_state", "fresh", "reused")
+    __slots__ = ("_cleanup", "_conn", "_connecting", "_lock", "_result", "_state", "fresh", "reused")
 
     def __init__(self, cleanup: Callable[[Any], None], conn: object = None) -> None:
         self._lock = threading.Lock()
@@ -343,6 +368,8 @@ class _Call:
         self._result: Any = None
         self._cleanup = cleanup
         self._conn = conn
+        #: The socket the thread is connecting, before urllib3 hands it to the connection.
+        self._connecting: socket.socket | None = None
         #: Set on the worker: take a new connection, never a pooled one (the keep-alive retry).
         self.fresh = False
         #: Set on the worker: the connection came from the pool, already connected.
@@ -380,6 +407,21 @@ class _Call:
         if abandoned:
             raise _Abandoned("the request was cancelled")
 
+    def connecting(self, sock: socket.socket) -> None:
+        """``sock`` is about to connect (the audit hook): known now, a cancellation can wake a blocked connect."""
+        with self._lock:
+            self._connecting = sock
+            abandoned = self._state == _ABANDONED
+        if abandoned:
+            raise _Abandoned("the request was cancelled")
+
+    def released(self, conn: BaseHTTPConnection) -> None:
+        """``conn`` goes back to its pool (its answer was read to the end): another request may take it
+        now, so a cancellation of this call must no longer shut its socket down."""
+        with self._lock:
+            if self._conn is conn:
+                self._conn = self._connecting = None
+
     def end(self, result: object) -> bool:
         """The thread is done: True when ``result`` goes to the awaiting task, False when it was cleaned up."""
         with self._lock:
@@ -394,21 +436,21 @@ class _Call:
     def abandon(self) -> None:
         """The awaiting task has gone (cancelled): make sure someone cleans up, once."""
         with self._lock:
-            state, result, conn = self._state, self._result, self._conn
+            state, result = self._state, self._result
             self._result = None
             if state in (_PENDING, _RUNNING):
                 self._state = _ABANDONED
-        if state == _RUNNING:
-            _shutdown(conn)
-        elif state in (_PENDING, _DONE):
+            if state == _RUNNING:
+                # Under the lock: once released() has run, the connection may already serve another request.
+                _shutdown(self._conn, self._connecting)
+        if state in (_PENDING, _DONE):
             self._cleanup(result)
 
     def interrupt(self) -> None:
         """Wake a running thread by shutting its socket down (the engine is closing)."""
         with self._lock:
-            conn = self._conn if self._state == _RUNNING else None
-        if conn is not None:
-            _shutdown(conn)
+            if self._state == _RUNNING:
+                _shutdown(self._conn, self._connecting)
 
 
 def _in_worker(call: _Call, step: Callable[[], T]) -> T:
@@ -480,6 +522,12 @@ class _Tracked(urllib3.HTTPConnectionPool):
 
     def _validate_conn(self, conn: BaseHTTPConnection) -> None:
         _validate(conn)
+
+    def _put_conn(self, conn: BaseHTTPConnection | None) -> None:
+        call = _current_call()
+        if call is not None and conn is not None:
+            call.released(conn)
+        super()._put_conn(conn)
 
 
 class _HTTPPool(_Tracked):
@@ -600,11 +648,17 @@ def _settle(native: urllib3.BaseHTTPResponse) -> _Opened:
         raise
 
 
-async def _next_piece(iterator: AsyncIterator[bytes]) -> bytes | None:
+async def _next_piece(call: _Call, iterator: AsyncIterator[bytes]) -> bytes | None:
     try:
-        return await iterator.__anext__()
+        piece = await iterator.__anext__()
     except StopAsyncIteration:
         return None
+    if call.abandoned:
+        # The request was cancelled while this piece was being made: its task could not close the
+        # body then (aclose() of a running generator raises), so it is closed here (trio would report
+        # a generator left to the garbage collector).
+        await _close_iterator(iterator)
+    return piece
 
 
 def _pull(call: _Call, iterator: AsyncIterator[bytes]) -> Iterator[bytes]:
@@ -613,7 +667,7 @@ def _pull(call: _Call, iterator: AsyncIterator[bytes]) -> Iterator[bytes]:
         if call.abandoned:
             raise _Abandoned("the request was cancelled while its body was being sent")
         try:
-            piece = anyio.from_thread.run(_next_piece, iterator)
+            piece = anyio.from_thread.run(_next_piece, call, iterator)
         except Exception as exc:
             raise _BodyFailed(exc) from exc
         if piece is None:
@@ -630,6 +684,37 @@ async def _close_iterator(iterator: AsyncIterator[bytes]) -> None:
 
 
 # -- the engine -------------------------------------------------------------------------------
+
+
+#: urllib3's loggers that write request targets and URLs ("GET /path?token=... HTTP/1.1" 200) at DEBUG.
+_URL_LOGGERS = ("urllib3.connectionpool", "urllib3.poolmanager", "urllib3.util.retry")
+
+
+def _mask_urllib3_log() -> None:
+    """Mask the credentials and secret query values in what urllib3 logs by itself (once per process).
+
+    At DEBUG urllib3 logs every request line, query string included, and its retries and
+    redirects with their URLs: a notebook that turns on DEBUG logging would print the tokens.
+    """
+    import logging
+
+    for name in _URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _MaskedLogText) for f in logger.filters):
+            logger.addFilter(_MaskedLogText())
+
+
+class _MaskedLogText:
+    """A ``logging`` filter: text arguments (and a preformatted message) of a record have their
+    URL credentials and secret query values replaced by ``***``."""
+
+    def filter(self, record: Any) -> bool:
+        args = record.args
+        if isinstance(args, tuple):
+            record.args = tuple(mask_credentials(arg) if isinstance(arg, str) else arg for arg in args)
+        if isinstance(record.msg, str):
+            record.msg = mask_credentials(record.msg)
+        return True
 
 
 class Urllib3(Engine):
@@ -661,6 +746,8 @@ class Urllib3(Engine):
         self._calls: set[_Call] = set()
         self._streams: set[_Stream] = set()
         self._closed = False
+        _mask_urllib3_log()
+        _install_audit_hook()
 
     @classmethod
     def check_capabilities(cls, config: EngineConfig) -> None:
@@ -713,7 +800,9 @@ class Urllib3(Engine):
             "timeout": timeout,
             "chunked": iterator is not None,
         }
-        step = partial(self._open, request.method, str(request.url), proxy, options, retry)
+        # Without user-info: urllib3 would write it into the absolute-form target sent to a proxy.
+        url = str(request.url.with_user(None)) if request.url.raw_user is not None else str(request.url)
+        step = partial(self._open, request.method, url, proxy, options, retry)
         body_error: Exception | None = None
         try:
             with map_exceptions(request, secrets=self._secrets):
@@ -862,7 +951,15 @@ class Urllib3(Engine):
             managers = list(self._managers.values())
             self._managers.clear()
         for manager in managers:
-            manager.clear()  # closes every pooled connection; those in use are closed when given back
+            # urllib3 2 closes a pool's connections only when the pool is garbage collected (a
+            # weakref.finalize; PoolManager.clear() merely forgets the pools), and a worker thread may
+            # still hold the last response, and through it the pool: close each pool now. Connections
+            # in use are closed when given back to a closed pool.
+            for key in manager.pools.keys():  # noqa: SIM118 - RecentlyUsedContainer iterates only through keys()
+                pool = manager.pools.get(key)
+                if pool is not None:
+                    pool.close()
+            manager.clear()
 
 
 class _Stream:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .._models import Request
 from .._plugin import Plugin, PluginConfig
 from .._settings import setting
-from .._syntax import has_line_break, is_token
+from .._syntax import has_control, is_token
 
 if TYPE_CHECKING:
     from yarl import URL
@@ -36,8 +36,8 @@ def _headers(value: Any) -> dict[str, str]:
     for name, text in value.items():
         if not isinstance(name, str) or not is_token(name):
             raise ValueError(f"{name!r} is not a valid header name")
-        if not isinstance(text, str) or has_line_break(text):
-            raise ValueError(f"header {name} must be a string without line breaks or NUL")
+        if not isinstance(text, str) or has_control(text):
+            raise ValueError(f"header {name} must be a string without line breaks, NUL or other control characters")
     return dict(value)
 
 

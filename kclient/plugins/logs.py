@@ -265,8 +265,25 @@ def secret_values(
             key = name.lower()
             if key in header_names:
                 found.update(_header_secrets(key, value))
-    found.update(_url_secrets(request.url, SECRET_QUERY_KEYS.union(name.lower() for name in masked_query_params)))
+    query_names = SECRET_QUERY_KEYS.union(name.lower() for name in masked_query_params)
+    found.update(_url_secrets(request.url, query_names))
+    found.update(_form_secrets(request, query_names))
     return tuple(sorted((s for s in found if len(s) >= _MIN_SECRET), key=len, reverse=True))
+
+
+def _form_secrets(request: Request, names: frozenset[str]) -> list[str]:
+    """The values of a form body's secret fields (``password=...``): an echo may repeat them."""
+    content = request.content
+    if not isinstance(content, bytes) or not content:
+        return []
+    media = (request.headers.get("Content-Type") or "").partition(";")[0].strip().lower()
+    if media != _FORM:
+        return []
+    from urllib.parse import parse_qsl, quote, quote_plus
+
+    pairs = parse_qsl(content.decode("latin-1"), keep_blank_values=False)
+    secrets = [value for key, value in pairs if key.lower() in names]
+    return [*secrets, *(quote(value, safe="") for value in secrets), *(quote_plus(value) for value in secrets)]
 
 
 def _header_secrets(name: str, value: str) -> list[str]:

@@ -13,6 +13,7 @@ from .._errors import TooManyRedirectsError
 from .._models import Request, Response
 from .._plugin import Plugin, PluginConfig, Send, SendOrder
 from .._settings import setting
+from .._syntax import is_host, is_request_target
 
 if TYPE_CHECKING:
     from multidict import CIMultiDict
@@ -56,9 +57,13 @@ def redirect_target(current: URL, location: str) -> URL | None:
     try:
         given = URL(location.strip())
         target = given if given.scheme else current.join(given)
+        host = target.host  # decodes IDNA, which fails on a host such as xn-- (UnicodeError, a ValueError)
     except (TypeError, ValueError):
         return None
-    if target.scheme not in ("http", "https") or not target.host:
+    if target.scheme not in ("http", "https") or not host:
+        return None
+    # What yarl keeps but HTTP cannot carry (a space or NUL in the host): not followed, as the builder refuses it.
+    if not is_host(target.raw_host or "") or not is_request_target(target.raw_path_qs):
         return None
     return target
 

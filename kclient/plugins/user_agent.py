@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from .._models import Request
 from .._plugin import Plugin, PluginConfig
 from .._settings import setting
-from .._syntax import has_line_break
+from .._syntax import has_control
 from .._version import __version__
 
 __all__ = ["DEFAULT_AGENT", "UserAgent", "UserAgentConfig"]
@@ -19,8 +19,8 @@ DEFAULT_AGENT = f"kclient/{__version__}"
 def _agent(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("it is a non-empty string such as 'my-tool/1.0'")
-    if has_line_break(value):
-        raise ValueError("it contains a line break or NUL, which would split the request")
+    if has_control(value):
+        raise ValueError("it contains a line break, NUL or other control character, which would split the request")
     return value
 
 

@@ -7,10 +7,14 @@
 * ``KCLIENT_TEST_ENGINES=CIO`` (comma-separated) narrows the run to some engines; ``-k CIO``
   would also pick every asyncio test.
 * ``@engine_bug(engine, reason)`` turns into ``xfail(strict=True)`` on that engine's
-  parameter only (and on one backend only with ``backend=``).
+  parameter only (and on one backend only with ``backend=``); marked on one
+  ``pytest.param``, on that parameter and engine only.
 * Session servers, on 127.0.0.1 and stopped at the end: nginx over a folder of generated
   files, the fault server (plain and TLS, with a trustme CA), tinyproxy and microsocks
   (each also with credentials).
+* Reliability scenarios (``@pytest.mark.reliability(name)``) and their ``reliability_note``
+  fixture, with ``--reliability-report``, live in ``tests/conftest.py``: tests outside
+  ``tests/engines`` have them too.
 """
 
 from __future__ import annotations
@@ -106,20 +110,26 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Known bugs of one engine on one backend only: xfail on that (engine, backend) parameter pair."""
+    """Known bugs of one engine on one backend only: xfail on that (engine, backend) parameter pair.
+
+    Also the bugs marked on one parameter of a test (``pytest.param(..., marks=engine_bug(...))``,
+    which ``pytest_generate_tests`` does not see): xfail on that parameter and engine.
+    """
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is None or "engine_name" not in callspec.params:
             continue
         for mark in _bugs(item):
             backend = mark.kwargs.get("backend")
-            if (
-                backend is not None
-                and mark.args[0] == callspec.params["engine_name"]
-                and backend == callspec.params.get("anyio_backend")
-            ):
+            if mark.args[0] != callspec.params["engine_name"]:
+                continue
+            if backend is not None and backend == callspec.params.get("anyio_backend"):
                 reason = f"{mark.args[0]} bug on {backend}: {mark.kwargs['reason']}"
-                item.add_marker(pytest.mark.xfail(strict=True, raises=mark.kwargs.get("raises"), reason=reason))
+            elif backend is None and mark in callspec.marks:
+                reason = f"{mark.args[0]} bug: {mark.kwargs['reason']}"
+            else:
+                continue
+            item.add_marker(pytest.mark.xfail(strict=True, raises=mark.kwargs.get("raises"), reason=reason))
 
 
 @pytest.fixture

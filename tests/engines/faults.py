@@ -474,8 +474,10 @@ async def _truncated_chunked(
 
 @scenario("/invalid-chunk-size")
 async def _invalid_chunk(server: FaultServer, req: _Request, conn: int, index: int, reader: Any, writer: Any) -> bool:
+    """A valid chunk, then one whose size line is ``?size=`` (default ``zz``: not hexadecimal)."""
+    size = req.query.get("size", "zz").encode("latin-1")
     writer.write(_head("200 OK", [*FaultServer.ids(conn, index), ("Transfer-Encoding", "chunked")]))
-    writer.write(b"5\r\nhello\r\nzz\r\nnot a chunk\r\n0\r\n\r\n")
+    writer.write(b"5\r\nhello\r\n" + size + b"\r\nnot a chunk\r\n0\r\n\r\n")
     await writer.drain()
     await _drain_until_closed(reader)  # the framing is broken: the client must give the connection up
     return False

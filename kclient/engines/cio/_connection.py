@@ -572,8 +572,10 @@ class Connection(asyncio.BufferedProtocol):
             return Unanswered(f"{self._origin()} closed the connection before answering{why}.")
         if not exchange.got_bytes:
             return ReadError(f"{self._origin()} closed the connection without sending a response{why}.")
+        # A reset (an OS error) is a read that failed; a clean close in the middle of a message cuts it short.
+        error_class = ReadError if isinstance(exc, OSError) else ProtocolError
         if not exchange.headers_done:
-            return ProtocolError(f"{self._origin()} closed the connection in the middle of the response head{why}.")
+            return error_class(f"{self._origin()} closed the connection in the middle of the response head{why}.")
         declared = header_value(exchange.headers, b"content-length")
         detail = f" (Content-Length: {declared})" if declared else ""
-        return ProtocolError(f"{self._origin()} closed the connection before the end of the body{detail}{why}.")
+        return error_class(f"{self._origin()} closed the connection before the end of the body{detail}{why}.")

@@ -170,7 +170,8 @@ class CIO(Engine):
         if scheme == "http":  # absolute-form request to the proxy
             proxy_url = proxy.url
             key = (proxy_url.scheme, proxy_url.raw_host or "", proxy_url.port or 80, None)
-            return key, str(url.with_fragment(None)), proxy.basic_authorization
+            # absolute-form without user-info (RFC 9110 4.2.4), which the proxy must not see
+            return key, str(url.with_user(None).with_fragment(None)), proxy.basic_authorization
         return (scheme, host, port, proxy), target, None  # a CONNECT tunnel carries the request
 
     def _serialize(self, request: Request, target: str, proxy_auth: str | None) -> bytes:
