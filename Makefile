@@ -15,7 +15,7 @@ STAMP := $(VENV)/.kclient-installed
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 LAB_ARGS ?=
 
-.PHONY: help venv lab test lint typecheck unit notebooks test-slow test-browser bench system-deps clean
+.PHONY: help venv lab test lint typecheck unit notebooks test-slow test-browser reliability bench system-deps clean
 
 help:
 	@echo "make lab           set up .venv, then JupyterLab on notebooks/"
@@ -23,6 +23,7 @@ help:
 	@echo "make lint | typecheck | unit | notebooks   one step of make test"
 	@echo "make test-slow     only the tests marked slow (make test runs them too)"
 	@echo "make test-browser  only the tests marked browser (JupyterLab in Chromium)"
+	@echo "make reliability   the reliability suite (-m reliability), then its table for the README"
 	@echo "make bench         all benchmarks: import time, engines vs aiohttp/httpx, streaming memory"
 	@echo "make clean         remove caches (keeps .venv); rm -rf .venv for a fresh start"
 
@@ -48,9 +49,9 @@ system-deps:
 LINT := $(PY) -m ruff check kclient magics tests bench hatch_build.py
 TYPECHECK := $(PY) -m mypy
 UNIT := $(PY) -m pytest -m "not browser"
-# Every cell must run without error; cells tagged nbval-check-output must also print
-# exactly the outputs stored in the notebook.
-NOTEBOOKS := $(PY) -m pytest --nbval-lax --nbval-current-env notebooks/
+# Every cell must run without error and print the outputs stored in the notebook, up to what
+# tests/nbval-sanitize.cfg masks (ports, durations, dates). scripts/execute-notebooks.py stores them.
+NOTEBOOKS := $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/
 # JupyterLab in headless Chromium (tests/browser): the widgets as a person sees them.
 BROWSER := $(PY) -m pytest -m browser tests/browser
 
@@ -78,6 +79,11 @@ test-slow: $(STAMP) system-deps
 
 test-browser: $(STAMP) system-deps
 	$(BROWSER)
+
+# The table is printed even when a scenario failed (then the target fails too).
+reliability: $(STAMP) system-deps
+	status=0; $(PY) -m pytest -m reliability --reliability-report=reliability.json || status=$$?; \
+	$(PY) scripts/reliability-table.py reliability.json; exit $$status
 
 bench: $(STAMP) system-deps
 	$(PY) bench/import_time.py
