@@ -263,6 +263,21 @@ def kclient_engines(requested: str | None) -> list[str]:
     return chosen
 
 
+def chosen_engines(requested: str | None, purpose: str) -> list[str] | None:
+    """``kclient_engines(requested)``, or None after printing why there is none to ``purpose``."""
+    from kclient import EngineNotFoundError
+
+    try:
+        engines = kclient_engines(requested)
+    except EngineNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    if not engines:
+        print(f"error: no kclient engine to {purpose}", file=sys.stderr)
+        return None
+    return engines
+
+
 def prepare_files(root: Path) -> None:
     root.mkdir()
     (root / "small.txt").write_bytes(SMALL_BODY)
@@ -404,15 +419,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from kclient import EngineNotFoundError
-
-    try:
-        engines = kclient_engines(args.engines)
-    except EngineNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if not engines:
-        print("error: no kclient engine to measure", file=sys.stderr)
+    engines = chosen_engines(args.engines, "measure")
+    if engines is None:
         return 2
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kclient-bench-") as tmp:

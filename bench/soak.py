@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.engines import LARGE_SIZE, SMALL_BODY, kclient_engines, prepare_files  # one way to start nginx
+from bench.engines import LARGE_SIZE, SMALL_BODY, chosen_engines, prepare_files  # one way to start nginx
 from tests.servers import Nginx
 
 UPLOAD = b"u" * (64 * 1024)
@@ -205,15 +205,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from kclient import EngineNotFoundError
-
-    try:
-        engines = kclient_engines(args.engines)
-    except EngineNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if not engines:
-        print("error: no kclient engine to run", file=sys.stderr)
+    engines = chosen_engines(args.engines, "run")
+    if engines is None:
         return 2
     with tempfile.TemporaryDirectory(prefix="kclient-soak-") as tmp:
         prepare_files(Path(tmp) / "root")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -208,6 +209,21 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 # -- raw servers ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A port whose accept queue is full: a new connection is never established (SYNs are dropped)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = int(listener.getsockname()[1])
+    filler = socket.create_connection(("127.0.0.1", port))  # takes the one place in the queue
+    try:
+        yield port
+    finally:
+        filler.close()
+        listener.close()
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import random
-import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -43,21 +42,6 @@ POOL = 16
 STAGES = [("slot", 40), ("never", 15), ("trickle-head", 10), ("body", 15), ("upload", 17), ("connect", 3)]
 
 _tags = itertools.count(1)
-
-
-@pytest.fixture
-def unanswered_port() -> Iterator[int]:
-    """A port whose accept queue is full (as in test_plugin_timeout): connecting never completes."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = int(listener.getsockname()[1])
-    filler = socket.create_connection(("127.0.0.1", port))  # takes the one place in the queue
-    try:
-        yield port
-    finally:
-        filler.close()
-        listener.close()
 
 
 def small_pool(engine: type[Engine], size: int) -> dict[str, Any]:

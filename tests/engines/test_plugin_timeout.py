@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -26,21 +25,6 @@ from .faults import FaultServer
 from .support import HANG_GUARD
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def unanswered_port() -> Iterator[int]:
-    """A port whose accept queue is full: a new connection is never established (SYNs are dropped)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    filler = socket.create_connection(("127.0.0.1", port))  # takes the one place in the queue
-    try:
-        yield port
-    finally:
-        filler.close()
-        listener.close()
 
 
 async def test_request_timeout_from_the_plugin(make_client: Callable[..., HttpClient], httpbin: Any) -> None:
