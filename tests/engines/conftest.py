@@ -67,8 +67,8 @@ SIZES = {
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "engine_bug(engine, reason, backend=None, raises=None): a known bug of one engine, "
-        "xfail(strict=True, raises=raises) on that engine (and backend) only",
+        "engine_bug(engine, reason, backend=None, raises=None, intermittent=False): a known bug of one engine, "
+        "xfail(strict=not intermittent, raises=raises) on that engine (and backend) only",
     )
 
 
@@ -101,7 +101,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for name in ENGINES:
         marks = [
             pytest.mark.xfail(
-                strict=True, raises=mark.kwargs.get("raises"), reason=f"{name} bug: {mark.kwargs['reason']}"
+                strict=not mark.kwargs.get("intermittent", False),
+                raises=mark.kwargs.get("raises"),
+                reason=f"{name} bug: {mark.kwargs['reason']}",
             )
             for mark in bugs
             if mark.args[0] == name and mark.kwargs.get("backend") is None
@@ -130,7 +132,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 reason = f"{mark.args[0]} bug: {mark.kwargs['reason']}"
             else:
                 continue
-            item.add_marker(pytest.mark.xfail(strict=True, raises=mark.kwargs.get("raises"), reason=reason))
+            strict = not mark.kwargs.get("intermittent", False)
+            item.add_marker(pytest.mark.xfail(strict=strict, raises=mark.kwargs.get("raises"), reason=reason))
 
 
 @pytest.fixture
