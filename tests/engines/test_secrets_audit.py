@@ -30,13 +30,13 @@ import base64
 import logging
 import socket
 import traceback
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 import pytest
+from headless import kclient_shell, recording_comms
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -289,53 +289,23 @@ async def exchanges(engine: type[Engine], servers: Servers, evidence: Evidence, 
 # -- the magics and the widgets (synchronous, as in a notebook) --------------------------------
 
 
-class RecordingComm:
-    """Stands in for the kernel's comm: records the state sent to the front end (as in tests/magics)."""
-
-    kernel = "a kernel"
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.comm_id = uuid.uuid4().hex
-        self.messages: list[Any] = [kwargs.get("data", {})]
-
-    def open(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def on_msg(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def send(self, data: Any = None, buffers: Any = None, **kwargs: Any) -> None:
-        self.messages.append(data)
-
-    def close(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def recording_comm(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    import comm
-    import ipywidgets
-
-    monkeypatch.setattr(comm, "create_comm", RecordingComm)
-    try:
+    with recording_comms(monkeypatch):
         yield
-    finally:
-        ipywidgets.Widget.close_all()
 
 
 @pytest.fixture
 def shell() -> Iterator[InteractiveShell]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "kclient")
-    try:
-        yield ip
-    finally:
-        ip.run_line_magic("unload_ext", "kclient")
-        client = ip.user_ns.pop("t_audit_client", None)
-        if client is not None:
-            client.close()
-            kclient_run_join(client)
-        ip.user_ns.pop("t_audit_token", None)
+    with kclient_shell() as ip:
+        try:
+            yield ip
+        finally:
+            client = ip.user_ns.pop("t_audit_client", None)
+            if client is not None:
+                client.close()
+                kclient_run_join(client)
+            ip.user_ns.pop("t_audit_token", None)
 
 
 def magics_part(ip: InteractiveShell, engine: type[Engine], servers: Servers, evidence: Evidence) -> None:

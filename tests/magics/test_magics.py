@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from headless import kclient_shell
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -24,14 +25,12 @@ SECRET = "s3cr3t-t0ken-value"
 
 @pytest.fixture
 def shell() -> Iterator[InteractiveShell]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "kclient")
-    try:
-        yield ip
-    finally:
-        ip.run_line_magic("unload_ext", "kclient")
-        for name in [name for name in ip.user_ns if name.startswith("t_")]:
-            del ip.user_ns[name]
+    with kclient_shell() as ip:
+        try:
+            yield ip
+        finally:
+            for name in [name for name in ip.user_ns if name.startswith("t_")]:
+                del ip.user_ns[name]
 
 
 def run(ip: InteractiveShell, code: str) -> Any:

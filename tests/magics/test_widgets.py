@@ -15,15 +15,14 @@ import html
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from importlib.metadata import EntryPoint, distribution
 from types import SimpleNamespace
 from typing import Any, ClassVar, Literal
 
-import comm
 import ipywidgets
 import pytest
+from headless import recording_comms
 from kclient.magics._kernel_client import KernelClient
 from kclient.magics._spec import NO_JSON, RequestSpec
 from kclient.magics._widgets import (
@@ -51,36 +50,10 @@ SECRET = "s3cr3t-t0ken-value"
 # -- a recording comm --------------------------------------------------------------------------------
 
 
-class RecordingComm:
-    """Stands in for the kernel's comm: records the state sent with ``open`` and every ``send``."""
-
-    kernel = "a kernel"  # ipywidgets sends only through a comm whose kernel is set
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.comm_id = uuid.uuid4().hex
-        self.opened = kwargs.get("data", {})
-        self.messages: list[dict[str, Any]] = []
-
-    def open(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def on_msg(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def send(self, data: Any = None, buffers: Any = None, **kwargs: Any) -> None:
-        self.messages.append(data)
-
-    def close(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 @pytest.fixture(autouse=True)
 def recording_comm(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(comm, "create_comm", RecordingComm)
-    try:
+    with recording_comms(monkeypatch):
         yield
-    finally:
-        ipywidgets.Widget.close_all()
 
 
 @pytest.fixture
