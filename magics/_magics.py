@@ -221,16 +221,11 @@ class KClientMagics(Magics):
         return self._capture(value, options)
 
     def _send(self, spec: RequestSpec, options: MagicOptions, *, capture: bool = True) -> Any:
-        client = self.kernel.for_engine(options.engine) if options.engine else self.kernel.get()
         if options.curl:
-            masked = None if options.show_secrets else frozenset(self.masked_headers)
-            shown = spec
-            if client.base_url is not None and spec.url.startswith("/"):  # curl needs the whole URL
-                shown = dataclasses.replace(spec, url=str(client.base_url.join(URL(spec.url))))
-            print(to_curl(shown, masked=masked, mask_secrets=not options.show_secrets))
+            print(self._curl(spec, options))
             if not options.sends:
                 return None
-        response = self._exchange(client, spec, options)
+        response = self._exchange(self._client(options), spec, options)
         if spec.name:
             self._user_ns()[spec.name] = response
         value: Any = response
@@ -243,6 +238,19 @@ class KClientMagics(Magics):
             except KClientError as error:  # the body is not JSON
                 raise KClientMagicError(f"-e {options.extract}: {error}") from error
         return self._capture(value, options) if capture else value
+
+    def _client(self, options: MagicOptions) -> HttpClient:
+        """The client a request goes through: the kernel client, or the one of ``--engine``."""
+        return self.kernel.for_engine(options.engine) if options.engine else self.kernel.get()
+
+    def _curl(self, spec: RequestSpec, options: MagicOptions) -> str:
+        """``spec`` as a curl command; a /path is resolved against the client's base URL (curl needs it whole)."""
+        if spec.url.startswith("/"):  # only then is a client needed (made on first use)
+            base = self._client(options).base_url
+            if base is not None:
+                spec = dataclasses.replace(spec, url=str(base.join(URL(spec.url))))
+        masked = None if options.show_secrets else frozenset(self.masked_headers)
+        return to_curl(spec, masked=masked, mask_secrets=not options.show_secrets)
 
     def _exchange(self, client: HttpClient, spec: RequestSpec, options: MagicOptions) -> Response:
         request_options = spec.options()
