@@ -650,10 +650,7 @@ def _client_words(client: HttpClient | None) -> str:
     if client is None:
         return "none yet"
     status = client.status()
-    return (
-        f"{client.name!r} {status.state.name}, "
-        f"in flight {status.in_flight} · completed {status.completed} · failed {status.failed}"
-    )
+    return f"{client.name!r} {status.state.name}, {counts_text(status)}"
 
 
 class RequestComposer(widgets.VBox):  # type: ignore[misc]
