@@ -14,10 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
 import weakref
 from types import TracebackType
 
 __all__ = ["DeadlineScope", "DeadlineWatch", "TaskScope"]
+
+if sys.version_info >= (3, 12):
+    _current_task = asyncio.current_task  # implemented in C
+else:
+    from asyncio.tasks import _current_tasks  # type: ignore[attr-defined]
+
+    def _current_task() -> asyncio.Task[object] | None:
+        """``asyncio.current_task()`` without its Python-level call of ``get_running_loop`` (3.11)."""
+        loop = asyncio._get_running_loop()
+        return None if loop is None else _current_tasks.get(loop)
 
 
 class TaskScope:
@@ -38,7 +49,7 @@ class TaskScope:
         self.cancelled_caught = False
 
     def __enter__(self) -> TaskScope:
-        self._task = asyncio.current_task()
+        self._task = _current_task()
         if self.cancel_called:  # cancelled before it began
             self._interrupt()
         return self

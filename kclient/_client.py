@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
@@ -23,7 +23,7 @@ from ._engine import Engine
 from ._errors import ClientCancelledError, ConfigError, InvalidRequestError, RequestTimeout
 from ._lifecycle import ClientStatus, Lifecycle, StatusListener
 from ._models import Request, Response, Timeouts
-from ._plugin import Plugin, Send, SendOrder, compose
+from ._plugin import Plugin, Send, SendOrder, compose, overrides_send
 from ._redact import mask_url
 from ._registry import EngineRegistry, default_registry
 from ._request_options import PLUGIN_OPTIONS
@@ -88,16 +88,28 @@ class HttpClient:
         self._plugins: dict[type[Plugin], Plugin] = config.installed_plugins()
         plugins = tuple(self._plugins.values())
         self._preparers = tuple(p for p in plugins if p.prepares_request())
-        senders = [p for p in plugins if p.intercepts_send()]
-        below_read = compose([p for p in senders if p.send_order > SendOrder.READ], self._engine.send)
-        self._send_attempt: Send = below_read
-        self._call = compose([p for p in senders if p.send_order < SendOrder.READ], self._read_attempt)
-        self._stream_call = compose(senders, self._engine.send)
+        self._compose_chains()
         self._handled_options = frozenset(option for p in plugins for option in p.request_options)
         self._base_url = config.base_url(self._plugins)
         engine_timeouts = self._engine.default_timeouts()
         self._engine_timeouts = engine_timeouts if engine_timeouts != Timeouts() else None
         self._lifecycle = Lifecycle(self.name, self._release)
+
+    def _compose_chains(self) -> None:
+        """The plugins' ``on_send`` chains: one for requests without per-request options, and one
+        for requests with them, which also passes through the plugins that read those options
+        but have nothing to do for the others (HttpCallValidator without ``expect_success``)."""
+        installed = self._plugins.values()
+        lean = [p for p in installed if p.intercepts_send()]
+        full = [p for p in installed if p.intercepts_send() or (p.request_options and overrides_send(p))]
+        self._send_attempt: Send = compose([p for p in lean if p.send_order > SendOrder.READ], self._engine.send)
+        self._send_attempt_with_options: Send = compose(
+            [p for p in full if p.send_order > SendOrder.READ], self._engine.send
+        )
+        self._call = compose([p for p in lean if p.send_order < SendOrder.READ], self._read_attempt)
+        self._call_with_options = compose([p for p in full if p.send_order < SendOrder.READ], self._read_attempt)
+        self._stream_call = compose(lean, self._engine.send)
+        self._stream_call_with_options = compose(full, self._engine.send)
 
     # -- what the client is -----------------------------------------------------------------
     @property
@@ -175,6 +187,7 @@ class HttpClient:
         if not isinstance(validator, HttpCallValidator):
             raise ConfigError(f"expect_success needs the plugin HttpCallValidator, not installed on {self.name}.")
         validator.config = dataclasses.replace(validator.config, expect_success=value)
+        self._compose_chains()  # the validator joins or leaves the chain of plain requests
 
     @property
     def blocking(self) -> BlockingClient:
@@ -196,13 +209,15 @@ class HttpClient:
         ok = False
         try:
             with scope:
-                response = await self._call(request)
+                call = self._call if request.attributes is None else self._call_with_options
+                response = await call(request)
             if scope.cancelled_caught:
                 raise self._cancelled(request)
             ok = True
             return response
         finally:
-            await self._lifecycle.end(scope, ok=ok)
+            if self._lifecycle.end(scope, ok=ok):
+                await self._lifecycle.release()
 
     async def get(self, url: URLInput, **options: Unpack[RequestOptions]) -> Response:
         """Send a GET request (see ``request``)."""
@@ -249,7 +264,8 @@ class HttpClient:
                 limit = request.timeouts.request
                 with anyio.move_on_after(limit if limit is not None else math.inf) as deadline:
                     started = time.perf_counter()
-                    response = await self._stream_call(request)
+                    call = self._stream_call if request.attributes is None else self._stream_call_with_options
+                    response = await call(request)
                     try:
                         yield response
                     finally:
@@ -261,7 +277,8 @@ class HttpClient:
                 raise self._cancelled(request)
             ok = True
         finally:
-            await self._lifecycle.end(scope, ok=ok)
+            if self._lifecycle.end(scope, ok=ok):
+                await self._lifecycle.release()
 
     # -- the stages of a request ------------------------------------------------------------
     def _prepare(self, request: Request) -> Request:
@@ -282,11 +299,18 @@ class HttpClient:
                     f"create the client with HttpClient(engine, lambda c: c.install({plugin}))."
                 )
 
-    async def _read_attempt(self, request: Request) -> Response:
-        """The READ stage: one attempt sent and its body read, within the request timeout."""
+    def _read_attempt(self, request: Request) -> Awaitable[Response]:
+        """The READ stage: one attempt sent and its body read, within the request timeout.
+
+        A plain function: without a timeout it hands over ``_send_and_read``'s coroutine, with
+        no coroutine of its own around it.
+        """
         timeout = request.timeouts.request
         if timeout is None:
-            return await self._send_and_read(request)
+            return self._send_and_read(request)
+        return self._read_within(request, timeout)
+
+    async def _read_within(self, request: Request, timeout: float) -> Response:
         loop = _asyncio_loop()
         if loop is not None:
             with _deadline_scope(loop, timeout):
@@ -300,7 +324,8 @@ class HttpClient:
 
     async def _send_and_read(self, request: Request) -> Response:
         started = time.perf_counter()
-        response = await self._send_attempt(request)
+        send = self._send_attempt if request.attributes is None else self._send_attempt_with_options
+        response = await send(request)
         try:
             if not response.is_closed:  # an engine may hand over a body already read
                 await response.aread()

@@ -51,6 +51,8 @@ class ClientStatus:
 StatusListener = Callable[[ClientStatus], None]
 
 
+#: ``ClientState.ACTIVE`` for the per-request checks (an enum member lookup costs a descriptor call).
+_ACTIVE = ClientState.ACTIVE
 #: ``TaskScope`` and ``asyncio._get_running_loop``, imported by the first request (this is the
 #: hot path, and ``import kclient`` must not import asyncio).
 _task_scope: Callable[[], TaskScope]  # set with _running_loop
@@ -122,7 +124,7 @@ class Lifecycle:
 
         ``what()`` names the request in that error (called only then: this is the hot path).
         """
-        if self._state is not ClientState.ACTIVE:
+        if self._state is not _ACTIVE:
             raise ClientClosedError(
                 f"{self._owner} is {self._state} and accepts no new requests, so {what()} was not sent. "
                 "Create a new HttpClient for new requests."
@@ -148,8 +150,12 @@ class Lifecycle:
 
         return anyio.CancelScope()
 
-    async def end(self, scope: RequestScope, *, ok: bool) -> None:
-        """Unregister a finished request; the last one out of a closing client releases the engine."""
+    def end(self, scope: RequestScope, *, ok: bool) -> bool:
+        """Unregister a finished request. True when it was the last one out of a closing client:
+        the caller then releases the engine with ``await lifecycle.release()``.
+
+        Synchronous, so that the hot path does not make a coroutine per request for the rare release.
+        """
         self._scopes.discard(scope)
         if ok:
             self._completed += 1
@@ -157,8 +163,11 @@ class Lifecycle:
             self._failed += 1
         if self._listeners:
             self._notify(self._state)
-        if self._state is not ClientState.ACTIVE and self._must_release():
-            await self._release()
+        return self._state is not _ACTIVE and self._must_release()
+
+    async def release(self) -> None:
+        """Release the engine (once; later calls return at once)."""
+        await self._release()
 
     # -- lifecycle calls --------------------------------------------------------------------
     def close(self) -> None:

@@ -30,12 +30,14 @@ def build_request(method: str, url: str | URL, options: RequestOptions, base: UR
 
     ``base`` (DefaultRequest's URL) resolves a relative ``url`` as a browser would (RFC 3986).
     """
-    if options and not _OPTIONS.issuperset(options):
+    method = (isinstance(method, str) and _METHODS.get(method)) or _method(method)
+    if not options:  # the most common call, client.get(url): nothing but the URL to check
+        return Request(method, _url(url, None, base), CIMultiDict(), b"", NO_TIMEOUTS)
+    if not _OPTIONS.issuperset(options):
         unknown = set(options) - _OPTIONS
         raise InvalidRequestError(
             f"Unknown request option(s) {', '.join(sorted(unknown))}; valid options: {', '.join(sorted(_OPTIONS))}."
         )
-    method = (isinstance(method, str) and _METHODS.get(method)) or _method(method)
     target = _url(url, options.get("params"), base)
     headers = _headers(options.get("headers"))
     content = _body(options, headers)
@@ -73,6 +75,9 @@ _METHODS: dict[str, str] = {}
 #: loops send to the same few URLs again and again.
 _PARSED: dict[str, URL] = {}
 _PARSED_MAX = 512
+#: Absolute URL strings that passed every check of ``_url`` (with no base and no params): the
+#: checks are not repeated when a loop sends to the same URL again.
+_CHECKED: dict[str, URL] = {}
 
 
 def _parse(url: str | URL) -> URL:
@@ -88,6 +93,10 @@ def _parse(url: str | URL) -> URL:
 
 
 def _url(url: str | URL, params: Any, base: URL | None = None) -> URL:
+    if type(url) is str:
+        checked = _CHECKED.get(url)
+        if checked is not None and base is None and not params:
+            return checked
     try:
         target = _parse(url)
         if base is not None and not target.absolute:
@@ -110,6 +119,10 @@ def _url(url: str | URL, params: Any, base: URL | None = None) -> URL:
             f"Invalid URL {mask_url_text(str(url))!r}: its path or query holds spaces or control characters "
             "that are not percent-encoded."
         )
+    if type(url) is str and base is None and not params:
+        if len(_CHECKED) >= _PARSED_MAX:
+            _CHECKED.clear()
+        _CHECKED[url] = target
     if params:
         try:
             target = target.extend_query(params)

@@ -359,6 +359,27 @@ async def test_https_and_url_objects_are_accepted() -> None:
     assert str((await sent(url=YURL("http://mock.test/y"))).url) == "http://mock.test/y"
 
 
+@pytest.mark.anyio
+async def test_a_url_sent_again_is_resolved_and_checked_as_the_first_time() -> None:
+    """Checked URL strings are remembered: that must not change what a later request gets."""
+    from kclient import DefaultRequest
+
+    for _ in range(2):
+        assert str((await sent(url="http://mock.test/again")).url) == "http://mock.test/again"
+        assert str((await sent(url="http://mock.test/again", params={"q": "1"})).url) == "http://mock.test/again?q=1"
+        assert "URL" in str(await refused(url="/again"))
+        assert "URL" in str(await refused(url="http://mock test/again"))
+    engine = Mock(echo, reuse_handlers=True)
+    async with HttpClient(engine, lambda c: c.install(DefaultRequest, url="http://base.test/api/")) as client:
+        for url in ("again", "http://mock.test/again", "again"):
+            await client.get(url)
+    assert [str(r.url) for r in engine.request_history] == [
+        "http://base.test/api/again",
+        "http://mock.test/again",
+        "http://base.test/api/again",
+    ]
+
+
 @pytest.mark.parametrize("option", ["parmas", "allow_redirects", "auth", "body"])
 @pytest.mark.anyio
 async def test_unknown_options_are_refused(option: str) -> None:

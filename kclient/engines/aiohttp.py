@@ -285,11 +285,20 @@ class _HttpProxy(NamedTuple):
         return cls(proxy.url if authorization is None else proxy.url.with_user(None), authorization)
 
 
+#: aiohttp's version tuples as kclient's ``http_version`` (None: aiohttp has not seen a status line).
+_VERSIONS: dict[object, str] = {
+    aiohttp.HttpVersion11: "HTTP/1.1",
+    aiohttp.HttpVersion10: "HTTP/1.0",
+    None: "HTTP/1.1",
+}
+
+
 async def _response(native: aiohttp.ClientResponse, request: Request) -> Response:
     """kclient's response for aiohttp's: already read when the whole body came with the head."""
     version = native.version
-    http_version = f"HTTP/{version.major}.{version.minor}" if version is not None else "HTTP/1.1"
-    decoder = decoder_for(native.headers.get("Content-Encoding"))
+    http_version = _VERSIONS.get(version) or f"HTTP/{version.major}.{version.minor}"  # type: ignore[union-attr]
+    encoding = native.headers.get("Content-Encoding")
+    decoder = decoder_for(encoding) if encoding else None
     content: bytes | None = None
     stream: _AiohttpStream | None = None
     if native.content.is_eof():  # the whole body came with the head: hand it over read, no stream

@@ -52,6 +52,11 @@ class HttpCallValidator(Plugin):
     send_order = SendOrder.VALIDATE
     request_options = frozenset({"expect_success"})
 
+    def intercepts_send(self) -> bool:
+        # Nothing to check without expect_success or validators: out of the chain of plain
+        # requests (a request's own expect_success=True still passes through on_send).
+        return self.config.expect_success or bool(self.config.validators)
+
     async def on_send(self, request: Request, proceed: Send) -> Response:
         response = await proceed(request)
         expect = self.config.expect_success

@@ -109,6 +109,48 @@ async def test_hooks_run_by_send_order_not_installation_order() -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("order", [SendOrder.VALIDATE, SendOrder.PROGRESS], ids=["above-read", "below-read"])
+async def test_a_plugin_out_of_the_chain_still_sees_requests_with_its_options(order: SendOrder) -> None:
+    seen: list[str] = []
+
+    class OnlyWithOption(Plugin):
+        name = "OnlyWithOption"
+        send_order = order
+        request_options = frozenset({"on_download"})
+
+        def intercepts_send(self) -> bool:
+            return False  # nothing to do for requests without the option
+
+        async def on_send(self, request: Request, proceed: Send) -> Response:
+            seen.append(request.url.path)
+            return await proceed(request)
+
+    async with echo_client(lambda c: c.install(OnlyWithOption)) as client:
+        await client.get("http://mock.test/plain")
+        await client.get("http://mock.test/with", on_download=lambda done, total: None)
+        async with client.stream("GET", "http://mock.test/plain-stream"):
+            pass
+        async with client.stream("GET", "http://mock.test/with-stream", on_download=lambda done, total: None):
+            pass
+    assert seen == ["/with", "/with-stream"]
+
+
+@pytest.mark.anyio
+async def test_expect_success_turned_on_and_off_after_creation() -> None:
+    async with HttpClient(failing(404, b"no")) as client:
+        client.expect_success = True
+        with pytest.raises(ClientRequestError):
+            await client.get("http://mock.test/")
+        with pytest.raises(ClientRequestError):
+            async with client.stream("GET", "http://mock.test/"):
+                raise AssertionError("the block is not entered")
+        client.expect_success = False
+        assert (await client.get("http://mock.test/")).status == 404
+        async with client.stream("GET", "http://mock.test/") as response:
+            assert response.status == 404
+
+
+@pytest.mark.anyio
 async def test_on_close_runs_once_when_the_client_releases() -> None:
     closed: list[str] = []
 
