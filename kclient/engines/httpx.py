@@ -1,7 +1,7 @@
 """The Httpx engine: requests run on ``httpx.AsyncClient`` (asyncio or trio).
 
-httpx's exceptions are translated in one place, :func:`map_exceptions`, into kclient's
-tree, with the original kept as ``__cause__``; a failed TLS handshake becomes a
+httpx's exceptions are translated in one place, ``_translate`` (also behind
+:func:`map_exceptions`), into kclient's tree, with the original kept as ``__cause__``; a failed TLS handshake becomes a
 ``TLSError`` naming the host. Redirects, cookies and retries are the client's plugins,
 not httpx's, so they behave the same on every engine. HTTP/2 (``http2=True``) needs the
 ``http2`` extra (h2) and SOCKS proxies the ``socks`` extra (socksio); both are checked
@@ -73,6 +73,8 @@ EXCEPTION_MAP: tuple[tuple[type[Exception], type[KClientError]], ...] = (
     (httpx.HTTPError, TransportError),
 )
 _NATIVE = tuple(native for native, _ in EXCEPTION_MAP)
+#: The timeout of requests that set none (one object, not one per request).
+_NO_TIMEOUT = httpx.Timeout(None)
 
 
 def kclient_error_for(exc: Exception) -> type[KClientError]:
@@ -89,14 +91,20 @@ def map_exceptions(request: Request) -> Iterator[None]:
     try:
         yield
     except _NATIVE as exc:
-        ssl_error = find_ssl_error(exc)
-        if ssl_error is not None:
-            raise tls_error(request.url.host or "", ssl_error) from exc
-        error_class = kclient_error_for(exc)
-        if isinstance(exc, httpx.RemoteProtocolError) and _unanswered(exc):
-            error_class = ReadError  # closed before answering: a read that failed (as on every engine), not bad HTTP
-        detail = str(exc) or type(exc).__name__
-        raise error_class(f"{request.method} {mask_url(request.url)} failed: {detail}") from exc
+        raise _translate(exc, request) from exc
+
+
+def _translate(exc: Exception, request: Request) -> KClientError:
+    """kclient's exception for httpx's ``exc`` (the hot paths raise it from a plain ``try``: a
+    generator-based context manager costs a few microseconds each time, several per request)."""
+    ssl_error = find_ssl_error(exc)
+    if ssl_error is not None:
+        return tls_error(request.url.host or "", ssl_error)
+    error_class = kclient_error_for(exc)
+    if isinstance(exc, httpx.RemoteProtocolError) and _unanswered(exc):
+        error_class = ReadError  # closed before answering: a read that failed (as on every engine), not bad HTTP
+    detail = str(exc) or type(exc).__name__
+    return error_class(f"{request.method} {mask_url(request.url)} failed: {detail}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,16 +142,20 @@ class _HttpxStream:
         if self._chunks is None:
             self.__aiter__()
         assert self._chunks is not None
-        with map_exceptions(self._request):
+        try:
             return await self._chunks.__anext__()
+        except _NATIVE as exc:
+            raise _translate(exc, self._request) from exc
 
     async def aclose(self) -> None:
         chunks, self._chunks = self._chunks, None
-        with map_exceptions(self._request):
+        try:
             closer = getattr(chunks, "aclose", None)
             if closer is not None:
                 await closer()
             await self._response.aclose()
+        except _NATIVE as exc:
+            raise _translate(exc, self._request) from exc
 
 
 class _RequestBody(httpx.AsyncByteStream):
@@ -233,9 +245,12 @@ class Httpx(Engine):
             raise TransportError(f"Engine {self.name} is closed; {request.method} {mask_url(request.url)} not sent.")
         client = self._async_client()
         t = request.timeouts
-        timeout = httpx.Timeout(connect=t.connect, read=t.socket, write=t.socket, pool=t.connect)
+        if t.connect is None and t.socket is None:
+            timeout = _NO_TIMEOUT
+        else:
+            timeout = httpx.Timeout(connect=t.connect, read=t.socket, write=t.socket, pool=t.connect)
         retry = request.method in IDEMPOTENT_METHODS and isinstance(request.content, bytes)
-        with map_exceptions(request):
+        try:
             headers: list[tuple[str, str]] | list[tuple[bytes, bytes]] = list(request.headers.items())
             if not all(value.isascii() for _, value in headers):
                 # httpx encodes str values as ASCII (UnicodeEncodeError otherwise): sent as UTF-8 bytes instead
@@ -258,6 +273,8 @@ class Httpx(Engine):
             finally:
                 if body is not None:
                     await body.aclose()
+        except _NATIVE as exc:
+            raise _translate(exc, request) from exc
         return Response(
             native.status_code,
             request=request,
