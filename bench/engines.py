@@ -3,8 +3,11 @@
 Everything runs in one process, on one asyncio event loop, against a local nginx that
 this script starts (its files live in a temporary folder). Rounds alternate between the
 clients, and the order of the clients rotates from round to round, so machine noise hits
-all of them alike; each figure is the median of the rounds. Every client is warmed up
-before it is measured, and its connections are kept across rounds.
+all of them alike; each figure is the median of the rounds. The rounds are many and short
+(500 requests by default): on a shared 2-core machine the speed of the whole process drifts
+by tens of percent over seconds, and long rounds let one client take a slow stretch alone,
+while the median of many short ones keeps the ratios within a few percent from run to run.
+Every client is warmed up before it is measured, and its connections are kept across rounds.
 
 Scenarios: ``seq`` small keep-alive GETs (a 12-byte file) one after another; ``c50`` the
 same requests shared by 50 concurrent workers; ``1mib`` 1 MiB downloads; ``upload``
@@ -386,14 +389,14 @@ def report(args: argparse.Namespace, engines: list[str], samples: dict[str, dict
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=5000, help="small GETs per measurement (seq, c50)")
+    parser.add_argument("--requests", type=int, default=500, help="small GETs per measurement (seq, c50)")
     parser.add_argument(
-        "--downloads", type=int, default=None, help="1 MiB GETs per measurement (default: --requests / 25, so 200)"
+        "--downloads", type=int, default=None, help="1 MiB GETs per measurement (default: --requests / 25, so 20)"
     )
     parser.add_argument(
-        "--uploads", type=int, default=None, help="64 KiB POSTs per measurement (default: --requests / 5, so 1000)"
+        "--uploads", type=int, default=None, help="64 KiB POSTs per measurement (default: --requests / 5, so 100)"
     )
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds; each figure is their median")
+    parser.add_argument("--rounds", type=int, default=25, help="alternating rounds; each figure is their median")
     parser.add_argument(
         "--engines",
         default=None,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs: tinyproxy and microsocks (HTTP and SOCKS5
-# proxy tests), nginx (engine conformance tests and benchmarks) and chromium (the widgets in
-# JupyterLab, tests/browser).
+# proxy tests), nginx (engine conformance tests and benchmarks), chromium (the widgets in
+# JupyterLab, tests/browser) and valgrind (bench/instructions.py counts instructions with it).
 #
 #   scripts/install-system-deps.sh [EXTRA...]
 #
@@ -11,7 +11,7 @@
 # Uses sudo only when not run as root; exits non-zero, saying why, when it cannot install.
 set -euo pipefail
 
-NEEDED=(tinyproxy nginx:nginx-light microsocks chromium "$@")
+NEEDED=(tinyproxy nginx:nginx-light microsocks chromium valgrind "$@")
 
 missing=()
 commands=()

@@ -7,6 +7,7 @@ Run them with ``pytest -m bench``; they need nginx (scripts/install-system-deps.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,9 +35,9 @@ def has_nginx() -> bool:
 needs_nginx = pytest.mark.skipif(not has_nginx(), reason="nginx is not installed")
 
 
-def run_script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_script(name: str, *args: str, timeout: float = 110) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(BENCH / name), *args], capture_output=True, text=True, timeout=110, check=False
+        [sys.executable, str(BENCH / name), *args], capture_output=True, text=True, timeout=timeout, check=False
     )
 
 
@@ -125,3 +126,29 @@ def test_soak_rejects_an_unknown_engine() -> None:
     result = run_script("soak.py", "--engines", "NoSuchEngine", "--minutes", "0.01")
     assert result.returncode == 2
     assert "NoSuchEngine" in result.stderr
+
+
+@needs_nginx
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@pytest.mark.timeout(420)
+def test_instructions_counts_every_client_and_prints_ratios(tmp_path: Path) -> None:
+    # Six child processes under valgrind (about a minute here): python, httpx and aiohttp start 50x slower.
+    out = tmp_path / "instructions.json"
+    result = run_script(
+        "instructions.py", "--requests", "5", "--warm-up", "2", "--engines", "CIO", "--scenarios", "seq",
+        "--json", str(out), timeout=400,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for text in ("instructions per request", "kclient[CIO]", "aiohttp", "httpx", "ratios"):
+        assert text in result.stdout
+    document = json.loads(out.read_text())
+    counts = document["instructions_per_request"]["seq"]
+    assert set(counts) == {"kclient[CIO]", "aiohttp", "httpx"}
+    assert all(count > 0 for count in counts.values())
+    assert document["ratios"]["CIO"]["seq"]["aiohttp"] == pytest.approx(counts["aiohttp"] / counts["kclient[CIO]"])
+
+
+def test_instructions_rejects_an_unknown_scenario() -> None:
+    result = run_script("instructions.py", "--scenarios", "upload")
+    assert result.returncode == 2
+    assert "unknown scenario" in result.stderr
