@@ -24,7 +24,7 @@ help:
 	@echo "make test-slow     only the tests marked slow (make test runs them too)"
 	@echo "make test-browser  only the tests marked browser (JupyterLab in Chromium)"
 	@echo "make reliability   the reliability suite (-m reliability), then its table for the README"
-	@echo "make bench         all benchmarks: import time, engines vs aiohttp/httpx, streaming memory"
+	@echo "make bench         all benchmarks: import time, engines vs aiohttp/httpx (requests/s and instructions), streaming memory"
 	@echo "make clean         remove caches (keeps .venv); rm -rf .venv for a fresh start"
 
 venv: $(STAMP)
@@ -88,6 +88,7 @@ reliability: $(STAMP) system-deps
 bench: $(STAMP) system-deps
 	$(PY) bench/import_time.py
 	$(PY) bench/engines.py
+	$(PY) bench/instructions.py
 	$(PY) bench/stream_memory.py
 	$(PY) bench/plugin_overhead.py
 
