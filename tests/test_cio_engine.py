@@ -784,3 +784,45 @@ async def test_a_requests_connect_timeout_wins_over_the_endpoints(stages: Stages
             await client.get(f"https://127.0.0.1:{stages.silent.port}/", timeout=kclient.Timeouts(connect=0.2))
         assert "0.2 s" in str(caught.value)
         assert quiet(await settled(client))
+
+
+@pytest.mark.anyio
+async def test_request_heads_with_the_user_agent_alone_and_with_more_headers(
+    start_server: Callable[..., RawServer],
+) -> None:
+    """The head written for the usual request (only the UserAgent plugin's header) is the same as
+    the one built field by field, and a User-Agent with a line break set after validation is refused."""
+    heads: list[list[tuple[str, str]]] = []
+
+    async def record_heads(
+        server: RawServer, conn: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        while (request := await _read_request(reader, writer)) is not None:
+            heads.append(request.headers)
+            await answer(writer, conn, request)
+
+    server = start_server(record_heads)
+
+    class Inject(kclient.Plugin):
+        name = "Inject"
+
+        def on_request(self, request: kclient.Request) -> kclient.Request:
+            if request.url.path == "/inject":
+                request.headers["User-Agent"] = "agent\r\nX-Injected: 1"  # after the request builder's checks
+            return request
+
+    def configure(c: kclient.HttpClientConfig) -> None:
+        c.install(kclient.UserAgent, agent="probe/1")
+        c.install(Inject)
+
+    async with HttpClient(CIO, configure) as client:
+        await client.get(f"{server.url}/plain")
+        await client.get(f"{server.url}/more", headers={"X-Extra": "1"})
+        with pytest.raises(kclient.InvalidRequestError, match="User-Agent"):
+            await client.get(f"{server.url}/inject")
+    plain, more = ({name.lower(): value for name, value in head} for head in heads)
+    assert plain["user-agent"] == more["user-agent"] == "probe/1"
+    assert plain["accept"] == more["accept"] == "*/*"
+    assert plain["accept-encoding"] == more["accept-encoding"]
+    assert more["x-extra"] == "1" and "x-extra" not in plain
+    assert len(heads) == 2  # nothing of the refused request reached the server

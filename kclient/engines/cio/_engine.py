@@ -72,6 +72,7 @@ class CIO(Engine):
         self._env_proxies = _environment_proxies(cfg.trust_env and cfg.proxy is None)
         self._accept_encoding = accept_encoding()
         self._default_headers = f"User-Agent: {_USER_AGENT}\r\nAccept: */*\r\nAccept-Encoding: {self._accept_encoding}"
+        self._agent_lines: dict[str, str] = {}
         self._closed = False
 
     def default_timeouts(self) -> Timeouts:
@@ -180,10 +181,12 @@ class CIO(Engine):
         lines = [f"{request.method} {target} HTTP/1.1"]
         if "Host" not in headers:
             lines.append(_host_line(request.url))
-        if headers:
-            self._add_headers(request, lines)
-        else:
+        if not headers:
             lines.append(self._default_headers)
+        elif len(headers) == 1 and (agent := headers.get("User-Agent")) is not None and _plain(agent):
+            lines.append(self._agent_headers(agent))  # the usual request: only the UserAgent plugin's header
+        else:
+            self._add_headers(request, lines)
         body = request.content
         if isinstance(body, bytes):
             if (body or request.method in _BODY_METHODS) and "Content-Length" not in headers:
@@ -198,6 +201,15 @@ class CIO(Engine):
             return text.encode("latin-1")
         except UnicodeEncodeError:
             return text.encode("utf-8")
+
+    def _agent_headers(self, agent: str) -> str:
+        """The default header lines with ``agent`` as the User-Agent, made once per agent."""
+        found = self._agent_lines.get(agent)
+        if found is None:
+            found = f"User-Agent: {agent}\r\nAccept: */*\r\nAccept-Encoding: {self._accept_encoding}"
+            if len(self._agent_lines) < 16:
+                self._agent_lines[agent] = found
+        return found
 
     def _add_headers(self, request: Request, lines: list[str]) -> None:
         headers = request.headers
@@ -412,6 +424,11 @@ def _write(connection: Connection, method: str, head: bytes, body: bytes) -> Exc
     assert connection.transport is not None
     connection.transport.write(body)  # a large body is written as it is, not copied after the head
     return exchange
+
+
+def _plain(value: str) -> bool:
+    """True when a header value has no CR, LF or NUL (those are refused by ``_add_headers``)."""
+    return "\r" not in value and "\n" not in value and "\x00" not in value
 
 
 def _host_line(url: URL) -> str:
