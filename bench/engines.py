@@ -22,6 +22,9 @@ makes a missed target the exit status (CIO's targets count as missed when CIO is
 ``--plugin-cost`` also measures each engine with no plugins at all (``c.uninstall`` of the
 default ones) and with a typical set on top of the defaults (``typical_plugins()``), and
 prints their ratios to the default client: the per-request price of the plugin chain.
+``--control`` also measures a second raw aiohttp and a second raw httpx client, and prints
+how far each differs from its twin: the resolution of the run (for httpx at 50 concurrent,
+whose pool makes its speed depend on how requests interleave, it is coarse).
 Run: ``.venv/bin/python bench/engines.py [--engines CIO,Httpx] [--rounds 5] [--plugin-cost]``.
 """
 
@@ -48,6 +51,8 @@ SMALL_BODY = b"hello world\n"  # 12 bytes
 LARGE_SIZE = 1024 * 1024
 UPLOAD_BODY = b"u" * (64 * 1024)
 CONCURRENCY = 50
+#: The label suffix of ``--control``'s second raw clients.
+CONTROL = " (control)"
 CONNECTIONS = 100
 
 #: name -> (title, requests per measurement from --requests, concurrent workers, untimed warm-up requests)
@@ -154,6 +159,9 @@ class KclientBench(BenchClient):
 class AiohttpBench(BenchClient):
     label = "aiohttp"
 
+    def __init__(self, suffix: str = "") -> None:
+        self.label = f"aiohttp{suffix}"
+
     async def start(self) -> None:
         import aiohttp
 
@@ -179,6 +187,9 @@ class AiohttpBench(BenchClient):
 
 class HttpxBench(BenchClient):
     label = "httpx"
+
+    def __init__(self, suffix: str = "") -> None:
+        self.label = f"httpx{suffix}"
 
     async def start(self) -> None:
         import httpx
@@ -291,6 +302,8 @@ async def run_bench(args: argparse.Namespace, engines: list[str], base: str) -> 
     clients: list[BenchClient] = [KclientBench(name) for name in engines] + [AiohttpBench(), HttpxBench()]
     if args.plugin_cost:
         clients += [KclientBench(name, variant) for name in engines for variant in ("none", "typical")]
+    if args.control:
+        clients += [AiohttpBench(CONTROL), HttpxBench(CONTROL)]
     site = Site(base)
     samples: dict[str, dict[str, list[float]]] = {s: {c.label: [] for c in clients} for s in args.scenarios}
     for client in clients:
@@ -384,7 +397,20 @@ def report(args: argparse.Namespace, engines: list[str], samples: dict[str, dict
                 "passed": passed,
             }
         )
-    return {"medians": medians, "ratios": ratios, "plugin_cost": plugin_cost, "targets": targets}
+    controls: dict[str, dict[str, float]] = {}
+    if args.control:
+        print("\ncontrols: a second, identical raw client / the first (1.00 = the bench tells them apart not at all)")
+        for scenario, by_client in medians.items():
+            controls[scenario] = {b: by_client[f"{b}{CONTROL}"] / by_client[b] for b in ("aiohttp", "httpx")}
+            row = "".join(f"{controls[scenario][b]:>10.2f}" for b in ("aiohttp", "httpx"))
+            print(f"{SCENARIOS[scenario][0]:<26}{row}")
+    return {
+        "medians": medians,
+        "ratios": ratios,
+        "plugin_cost": plugin_cost,
+        "controls": controls,
+        "targets": targets,
+    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -405,6 +431,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}")
     parser.add_argument(
         "--plugin-cost", action="store_true", help="also measure each engine with no plugins and with typical ones"
+    )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="also measure a second raw aiohttp and raw httpx client: how far two identical clients differ",
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed, or CIO not measured")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results to PATH")

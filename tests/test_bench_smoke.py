@@ -56,6 +56,20 @@ def test_engines_prints_the_table_and_writes_json(tmp_path: Path) -> None:
 
 
 @needs_nginx
+def test_engines_control_measures_twin_raw_clients(tmp_path: Path) -> None:
+    out = tmp_path / "engines.json"
+    args = ("--requests", "20", "--rounds", "1", "--scenarios", "seq", "--engines", "CIO", "--control")
+    result = run_script("engines.py", *args, "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "controls" in result.stdout
+    document = json.loads(out.read_text())
+    medians = document["medians"]["seq"]
+    assert {"aiohttp (control)", "httpx (control)"} <= set(medians)
+    for name in ("aiohttp", "httpx"):
+        assert document["controls"]["seq"][name] == pytest.approx(medians[f"{name} (control)"] / medians[name])
+
+
+@needs_nginx
 def test_engines_check_fails_when_cio_is_not_measured() -> None:
     result = run_script("engines.py", "--requests", "20", "--rounds", "1", "--scenarios", "seq", "--engines", "Httpx")
     assert result.returncode == 0, result.stderr
