@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
@@ -102,14 +103,15 @@ class HttpClient:
         installed = self._plugins.values()
         lean = [p for p in installed if p.intercepts_send()]
         full = [p for p in installed if p.intercepts_send() or (p.request_options and overrides_send(p))]
-        self._send_attempt: Send = compose([p for p in lean if p.send_order > SendOrder.READ], self._engine.send)
-        self._send_attempt_with_options: Send = compose(
-            [p for p in full if p.send_order > SendOrder.READ], self._engine.send
-        )
-        self._call = compose([p for p in lean if p.send_order < SendOrder.READ], self._read_attempt)
-        self._call_with_options = compose([p for p in full if p.send_order < SendOrder.READ], self._read_attempt)
+        self._call = self._read_chain(lean)
+        self._call_with_options = self._read_chain(full)
         self._stream_call = compose(lean, self._engine.send)
         self._stream_call_with_options = compose(full, self._engine.send)
+
+    def _read_chain(self, plugins: list[Plugin]) -> Send:
+        """``plugins`` above the READ stage, around the READ stage, around those below it and the engine."""
+        below = compose([p for p in plugins if p.send_order > SendOrder.READ], self._engine.send)
+        return compose([p for p in plugins if p.send_order < SendOrder.READ], partial(self._read_attempt, below))
 
     # -- what the client is -----------------------------------------------------------------
     @property
@@ -299,32 +301,31 @@ class HttpClient:
                     f"create the client with HttpClient(engine, lambda c: c.install({plugin}))."
                 )
 
-    def _read_attempt(self, request: Request) -> Awaitable[Response]:
-        """The READ stage: one attempt sent and its body read, within the request timeout.
+    def _read_attempt(self, send: Send, request: Request) -> Awaitable[Response]:
+        """The READ stage: one attempt sent through ``send`` and its body read, within the request timeout.
 
         A plain function: without a timeout it hands over ``_send_and_read``'s coroutine, with
         no coroutine of its own around it.
         """
         timeout = request.timeouts.request
         if timeout is None:
-            return self._send_and_read(request)
-        return self._read_within(request, timeout)
+            return self._send_and_read(send, request)
+        return self._read_within(send, request, timeout)
 
-    async def _read_within(self, request: Request, timeout: float) -> Response:
+    async def _read_within(self, send: Send, request: Request, timeout: float) -> Response:
         loop = _asyncio_loop()
         if loop is not None:
             with _deadline_scope(loop, timeout):
-                return await self._send_and_read(request)
+                return await self._send_and_read(send, request)
         else:
             import anyio
 
             with anyio.move_on_after(timeout):
-                return await self._send_and_read(request)
+                return await self._send_and_read(send, request)
         raise self._timed_out(request)  # reached only when the deadline cancelled the exchange
 
-    async def _send_and_read(self, request: Request) -> Response:
+    async def _send_and_read(self, send: Send, request: Request) -> Response:
         started = time.perf_counter()
-        send = self._send_attempt if request.attributes is None else self._send_attempt_with_options
         response = await send(request)
         try:
             if not response.is_closed:  # an engine may hand over a body already read

@@ -165,10 +165,6 @@ class Lifecycle:
             self._notify(self._state)
         return self._state is not _ACTIVE and self._must_release()
 
-    async def release(self) -> None:
-        """Release the engine (once; later calls return at once)."""
-        await self._release()
-
     # -- lifecycle calls --------------------------------------------------------------------
     def close(self) -> None:
         """Refuse new requests; in-flight ones finish, then the engine is released."""
@@ -190,7 +186,7 @@ class Lifecycle:
 
         while not (self._released and self._state.is_terminal):
             if self._must_release():
-                await self._release()
+                await self.release()
                 continue
             event = anyio.Event()
             self._waiters.append(event)
@@ -215,19 +211,20 @@ class Lifecycle:
         if library == "asyncio":
             import asyncio
 
-            task = asyncio.get_running_loop().create_task(self._release())
+            task = asyncio.get_running_loop().create_task(self.release())
             self._background.add(task)
             task.add_done_callback(self._background.discard)
         elif library == "trio":
             import trio
 
-            trio.lowlevel.spawn_system_task(self._release)
+            trio.lowlevel.spawn_system_task(self.release)
         else:
             from ._runner import run
 
-            run(self._release())
+            run(self.release())
 
-    async def _release(self) -> None:
+    async def release(self) -> None:
+        """Release the engine (once; later calls return at once)."""
         if self._release_started:
             return
         self._release_started = True

@@ -93,9 +93,10 @@ def _parse(url: str | URL) -> URL:
 
 
 def _url(url: str | URL, params: Any, base: URL | None = None) -> URL:
-    if type(url) is str:
-        checked = _CHECKED.get(url)
-        if checked is not None and base is None and not params:
+    remembered = type(url) is str and base is None and not params
+    if remembered:
+        checked = _CHECKED.get(url)  # type: ignore[arg-type]
+        if checked is not None:
             return checked
     try:
         target = _parse(url)
@@ -119,10 +120,10 @@ def _url(url: str | URL, params: Any, base: URL | None = None) -> URL:
             f"Invalid URL {mask_url_text(str(url))!r}: its path or query holds spaces or control characters "
             "that are not percent-encoded."
         )
-    if type(url) is str and base is None and not params:
+    if remembered:
         if len(_CHECKED) >= _PARSED_MAX:
             _CHECKED.clear()
-        _CHECKED[url] = target
+        _CHECKED[url] = target  # type: ignore[index]
     if params:
         try:
             target = target.extend_query(params)

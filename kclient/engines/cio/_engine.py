@@ -71,8 +71,8 @@ class CIO(Engine):
         self._ssl_context: ssl.SSLContext | None = None
         self._env_proxies = _environment_proxies(cfg.trust_env and cfg.proxy is None)
         self._accept_encoding = accept_encoding()
-        self._default_headers = f"User-Agent: {_USER_AGENT}\r\nAccept: */*\r\nAccept-Encoding: {self._accept_encoding}"
         self._agent_lines: dict[str, str] = {}
+        self._default_headers = self._agent_headers(_USER_AGENT)
         self._closed = False
 
     def default_timeouts(self) -> Timeouts:
