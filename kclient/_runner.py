@@ -7,7 +7,8 @@ Three situations, one function (:func:`run`):
   the next;
 * an asyncio loop runs in this thread (a Jupyter kernel, a widget callback, a magic):
   the loop is made reentrant with nest-asyncio2 and the coroutine runs on it, sharing
-  the connections of ``await`` code in the same kernel;
+  the connections of ``await`` code in the same kernel (``asyncio.run`` and
+  ``get_event_loop`` keep their stock behaviour);
 * a trio run is active: synchronous calls cannot re-enter trio; ``RuntimeError`` says
   to ``await`` instead.
 
@@ -17,9 +18,10 @@ Three situations, one function (:func:`run`):
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 import weakref
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ _local = threading.local()
 # asyncio is imported on first use: it costs more than all of kclient's other imports.
 _private_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 _reentrant_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+_ABSENT = object()
 
 
 def run(awaitable: Awaitable[T]) -> T:
@@ -122,8 +125,41 @@ def _make_reentrant(loop: asyncio.AbstractEventLoop) -> None:
         )
     import nest_asyncio2
 
-    nest_asyncio2.apply(loop)
+    with _asyncio_entry_points_kept():
+        nest_asyncio2.apply(loop)
     _reentrant_loops.add(loop)
+
+
+@contextlib.contextmanager
+def _asyncio_entry_points_kept() -> Iterator[None]:
+    """Undo nest-asyncio2's process-wide changes to ``asyncio.run`` and ``get_event_loop``.
+
+    Reentrancy needs only the patched loop class and asyncio's Python tasks. nest-asyncio2
+    also replaces ``asyncio.run`` (on Python 3.11 it then reuses the thread's current loop
+    and never closes it) and makes ``get_event_loop()`` create loops in any thread: after
+    one nested call, a script's or a thread's later ``asyncio.run`` would leave an unclosed
+    loop behind. Those entry points keep their stock behaviour.
+    """
+    import asyncio
+    from asyncio import events
+
+    policy_class = type(events.get_event_loop_policy())
+    entries = [(asyncio, "run"), (asyncio, "get_event_loop"), (events, "get_event_loop"), (events, "_get_event_loop")]
+    module_entries = [(module, name, getattr(module, name, _ABSENT)) for module, name in entries]
+    policy_entry = policy_class.__dict__.get("get_event_loop")
+    try:
+        yield
+    finally:
+        for module, name, value in module_entries:
+            if value is _ABSENT:
+                module.__dict__.pop(name, None)
+            else:
+                setattr(module, name, value)
+        if policy_entry is None:
+            with contextlib.suppress(AttributeError):
+                delattr(policy_class, "get_event_loop")
+        else:
+            policy_class.get_event_loop = policy_entry  # type: ignore[method-assign]
 
 
 @atexit.register

@@ -63,6 +63,66 @@ def test_run_is_reentrant_inside_run() -> None:
     assert kclient.run(outer()) == 21
 
 
+AFTER_NESTED_CALL = """
+import asyncio, gc, sys, threading, warnings
+warnings.simplefilter("error", ResourceWarning)
+import kclient
+
+stock = (asyncio.run, asyncio.get_event_loop)
+
+async def answer():
+    await asyncio.sleep(0)
+    return 1
+
+async def outer():
+    return kclient.run(answer()) + 1  # makes the private loop reentrant
+
+assert kclient.run(outer()) == 2
+assert (asyncio.run, asyncio.get_event_loop) == stock, "asyncio's entry points were replaced"
+loops = []
+
+async def record():
+    loops.append(asyncio.get_running_loop())
+
+asyncio.run(record())
+asyncio.run(record())
+thread = threading.Thread(target=asyncio.run, args=(record(),))
+thread.start()
+thread.join()
+assert len({id(loop) for loop in loops}) == 3 and all(loop.is_closed() for loop in loops), loops
+
+async def nested_asyncio_run():
+    inner = answer()
+    try:
+        asyncio.run(inner)
+    except RuntimeError:
+        inner.close()
+        return "refused"
+    return "ran"
+
+assert asyncio.run(nested_asyncio_run()) == "refused"  # stock asyncio.run, inside a running loop
+assert kclient.run(outer()) == 2  # kclient's own nesting still works
+del loops
+gc.collect()
+print("ok")
+"""
+
+
+def test_nested_call_leaves_asyncio_run_and_get_event_loop_stock(tmp_path: Path) -> None:
+    """Reentrancy patches the loop only: later ``asyncio.run`` calls make and close their own loops."""
+    import subprocess
+
+    script = tmp_path / "after_nested.py"
+    script.write_text(AFTER_NESTED_CALL)
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-W", "error::ResourceWarning", str(script)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+    assert "ResourceWarning" not in done.stderr
+
+
 def test_each_thread_has_its_own_loop() -> None:
     results: dict[str, object] = {}
 
