@@ -25,6 +25,8 @@ prints their ratios to the default client: the per-request price of the plugin c
 ``--control`` also measures a second raw aiohttp and a second raw httpx client, and prints
 how far each differs from its twin: the resolution of the run (for httpx at 50 concurrent,
 whose pool makes its speed depend on how requests interleave, it is coarse).
+``--setting NAME=VALUE`` passes an engine setting to every measured kclient engine that has
+it (``--setting kclient_pool=false`` measures Httpx on httpcore's own pool bookkeeping).
 Run: ``.venv/bin/python bench/engines.py [--engines CIO,Httpx] [--rounds 5] [--plugin-cost]``.
 """
 
@@ -121,17 +123,23 @@ def typical_plugins() -> list[tuple[Any, dict[str, Any]]]:
     ]
 
 
-class KclientBench(BenchClient):
-    def __init__(self, engine_name: str, plugins: str = "default") -> None:
-        import kclient
-        from kclient.engines import registry
+def setting_names(engine_name: str) -> set[str]:
+    """The names of the settings of a kclient engine's typed configuration."""
+    import kclient
+    from kclient.engines import registry
 
+    return {info.name for info in kclient.describe_settings(registry().get(engine_name).config_class)}
+
+
+class KclientBench(BenchClient):
+    def __init__(self, engine_name: str, plugins: str = "default", extra: dict[str, Any] | None = None) -> None:
         self.engine_name = engine_name
         self.plugins = plugins
         self.label = f"kclient[{engine_name}]" + ("" if plugins == "default" else f" {plugins} plugins")
-        names = {info.name for info in kclient.describe_settings(registry().get(engine_name).config_class)}
+        names = setting_names(engine_name)
         pool_settings = ("max_connections", "max_keepalive_connections")
         self.settings = {name: CONNECTIONS for name in pool_settings if name in names}
+        self.settings.update({name: value for name, value in (extra or {}).items() if name in names})
         self.client: Any = None
 
     async def start(self) -> None:
@@ -299,9 +307,10 @@ def prepare_files(root: Path) -> None:
 
 
 async def run_bench(args: argparse.Namespace, engines: list[str], base: str) -> dict[str, dict[str, list[float]]]:
-    clients: list[BenchClient] = [KclientBench(name) for name in engines] + [AiohttpBench(), HttpxBench()]
+    clients: list[BenchClient] = [KclientBench(name, extra=args.settings) for name in engines]
+    clients += [AiohttpBench(), HttpxBench()]
     if args.plugin_cost:
-        clients += [KclientBench(name, variant) for name in engines for variant in ("none", "typical")]
+        clients += [KclientBench(name, variant, args.settings) for name in engines for variant in ("none", "typical")]
     if args.control:
         clients += [AiohttpBench(CONTROL), HttpxBench(CONTROL)]
     site = Site(base)
@@ -437,6 +446,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="also measure a second raw aiohttp and raw httpx client: how far two identical clients differ",
     )
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an engine setting for every measured kclient engine that has it (VALUE read as JSON, else text);"
+        " repeatable, e.g. --setting kclient_pool=false",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed, or CIO not measured")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results to PATH")
     args = parser.parse_args(argv)
@@ -448,6 +465,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"unknown scenario(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(SCENARIOS)}")
     if min(args.requests, args.downloads, args.uploads, args.rounds) < 1:
         parser.error("--requests, --downloads, --uploads and --rounds must be at least 1")
+    args.settings = {}
+    for item in args.setting:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            parser.error(f"--setting {item!r}: expected NAME=VALUE")
+        try:
+            args.settings[name.strip()] = json.loads(text)
+        except ValueError:
+            args.settings[name.strip()] = text
     return args
 
 
@@ -456,6 +482,12 @@ def main(argv: list[str] | None = None) -> int:
     engines = chosen_engines(args.engines, "measure")
     if engines is None:
         return 2
+    unused = set(args.settings) - set().union(*(setting_names(name) for name in engines))
+    if unused:
+        print(f"error: no measured engine has the setting(s) {', '.join(sorted(unused))}", file=sys.stderr)
+        return 2
+    if args.settings:
+        print(f"kclient engine settings: {args.settings}", file=sys.stderr)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kclient-bench-") as tmp:
         prepare_files(Path(tmp) / "root")
@@ -479,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
                 "concurrency": CONCURRENCY,
                 "engines": engines,
                 "scenarios": args.scenarios,
+                "engine_settings": args.settings,
             },
             "versions": {
                 "python": platform.python_version(),

@@ -96,6 +96,27 @@ def test_engines_plugin_cost_measures_the_bare_and_typical_clients(tmp_path: Pat
     assert all(ratio > 0 for ratio in cost.values())
 
 
+@needs_nginx
+def test_engines_passes_a_setting_to_the_engines_that_have_it(tmp_path: Path) -> None:
+    out = tmp_path / "settings.json"
+    result = run_script(
+        "engines.py", "--requests", "20", "--rounds", "1", "--scenarios", "c50", "--engines", "Httpx,CIO",
+        "--setting", "kclient_pool=false", "--json", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "kclient_pool" in result.stderr
+    assert json.loads(out.read_text())["settings"]["engine_settings"] == {"kclient_pool": False}
+
+
+def test_engines_rejects_a_setting_no_engine_has() -> None:
+    result = run_script("engines.py", "--engines", "CIO", "--setting", "kclient_pool=false", "--rounds", "1")
+    assert result.returncode == 2
+    assert "kclient_pool" in result.stderr
+    malformed = run_script("engines.py", "--engines", "CIO", "--setting", "kclient_pool", "--rounds", "1")
+    assert malformed.returncode == 2
+    assert "NAME=VALUE" in malformed.stderr
+
+
 def test_engines_rejects_an_unknown_engine() -> None:
     result = run_script("engines.py", "--engines", "NoSuchEngine", "--requests", "1", "--rounds", "1")
     assert result.returncode == 2

@@ -10,6 +10,10 @@ when the engine is created.
 httpcore does not send a request again when the server closed a reused keep-alive
 connection before answering ("Server disconnected without sending a response"): this
 engine does, once, for idempotent requests whose body is plain bytes.
+
+The pool's bookkeeping pass is kclient's own (:mod:`._httpcore_pool`, setting
+``kclient_pool``): httpcore's leaks the connections of cancelled requests, hands one idle
+connection to many queued requests, and grows quadratically with the pool.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from .._models import IDEMPOTENT_METHODS, Request, Response
 from .._redact import mask_url
 from .._settings import setting
 from .._tls import HttpsConfig, create_ssl_context, find_ssl_error, tls_error
+from ._httpcore_pool import keep_pool
 
 __all__ = ["EXCEPTION_MAP", "Httpx", "HttpxConfig", "map_exceptions"]
 
@@ -114,6 +119,11 @@ class HttpxConfig(EngineConfig):
         20, "Most idle connections kept for reuse (None: no limit).", minimum=0
     )
     keepalive_expiry: float | None = setting(5.0, "Seconds an idle connection is kept.", minimum=0.0)
+    kclient_pool: bool = setting(
+        True,
+        "kclient's pool bookkeeping: linear, one request per idle HTTP/1.1 connection, "
+        "connections of cancelled requests reclaimed (False: httpcore's own, flaws included).",
+    )
     http2: bool = setting(False, "Offer HTTP/2 over TLS (ALPN); needs the http2 extra: pip install 'kclient[http2]'.")
     trust_env: bool = setting(True, "Use HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY from the environment.")
     https: HttpsConfig = setting(default_factory=HttpsConfig)
@@ -236,8 +246,9 @@ class Httpx(Engine):
                 timeout=None,
                 cookies=_NoCookieJar(),
             )
-            for transport in (self._client._transport, *self._client._mounts.values()):
-                _reclaim_orphaned_connections(getattr(transport, "_pool", None))
+            if cfg.kclient_pool:
+                for transport in (self._client._transport, *self._client._mounts.values()):
+                    keep_pool(getattr(transport, "_pool", None))
         return self._client
 
     async def send(self, request: Request) -> Response:
@@ -289,33 +300,6 @@ class Httpx(Engine):
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
-
-
-def _reclaim_orphaned_connections(pool: Any) -> None:
-    """Make an httpcore pool drop the connections that cancelled requests left behind (encode/httpcore#1093).
-
-    httpcore 1.0.9 assigns a queued request a new connection that is opened only once the request's
-    task runs again; when the task is cancelled in between, the connection stays in the pool, never
-    opened, never closed and never reused, and holds one of the ``max_connections`` slots for good:
-    once all of them are taken every request waits forever (or raises PoolTimeout). Such a connection
-    is not opened (``_connection is None``), has not failed, and no request in the pool holds it; the
-    pool's own bookkeeping (``_assign_requests_to_connections``, run whenever a request comes or goes,
-    cancelled ones included) now removes those first. Private attributes of httpcore, looked up with
-    defaults: where they differ (another httpcore version) nothing is changed.
-    """
-    assign = getattr(pool, "_assign_requests_to_connections", None)
-    if assign is None or not hasattr(pool, "_connections") or not hasattr(pool, "_requests"):
-        return
-
-    def assign_requests_to_connections() -> list[Any]:
-        held = {id(request.connection) for request in pool._requests if getattr(request, "connection", None)}
-        for connection in list(pool._connections):
-            never_opened = getattr(connection, "_connection", True) is None
-            if never_opened and getattr(connection, "_connect_failed", True) is False and id(connection) not in held:
-                pool._connections.remove(connection)
-        return list(assign())
-
-    pool._assign_requests_to_connections = assign_requests_to_connections
 
 
 class _NoCookieJar(http.cookiejar.CookieJar):
