@@ -129,6 +129,7 @@ def test_httpx_settings_listing_names_every_setting() -> None:
         "https.key_file",
         "https.verify",
         "keepalive_expiry",
+        "kclient_pool",
         "max_connections",
         "max_keepalive_connections",
         "pipelining",
@@ -331,6 +332,7 @@ def test_describe_settings_lists_every_setting_with_docs_and_ranges() -> None:
         "max_connections",
         "max_keepalive_connections",
         "keepalive_expiry",
+        "kclient_pool",
         "http2",
         "trust_env",
         "https.verify",
@@ -349,6 +351,7 @@ def test_describe_settings_lists_every_setting_with_docs_and_ranges() -> None:
     assert infos["pipelining"].type is bool
     assert infos["https.verify"].default is True
     assert infos["http2"].default is False
+    assert infos["kclient_pool"].default is True
 
 
 def test_describe_settings_of_mock_and_nested_blocks() -> None:
