@@ -1,11 +1,11 @@
 """The Httpx engine: requests run on ``httpx.AsyncClient`` (asyncio or trio).
 
 httpx's exceptions are translated in one place, ``_translate`` (also behind
-:func:`map_exceptions`), into kclient's tree, with the original kept as ``__cause__``; a failed TLS handshake becomes a
-``TLSError`` naming the host. Redirects, cookies and retries are the client's plugins,
-not httpx's, so they behave the same on every engine. HTTP/2 (``http2=True``) needs the
-``http2`` extra (h2) and SOCKS proxies the ``socks`` extra (socksio); both are checked
-when the engine is created.
+:func:`map_exceptions`), into kclient's tree, with the original kept as ``__cause__``; a
+failed TLS handshake becomes a ``TLSError`` naming the host. Redirects, cookies and
+retries are the client's plugins, not httpx's, so they behave the same on every engine.
+HTTP/2 (``http2=True``) needs the ``http2`` extra (h2) and SOCKS proxies the ``socks``
+extra (socksio); both are checked when the engine is created.
 
 httpcore does not send a request again when the server closed a reused keep-alive
 connection before answering ("Server disconnected without sending a response"): this
