@@ -37,6 +37,7 @@ from ._errors import (
     RequestTimeout,
     ResponseError,
     ResponseNotReadError,
+    ResponseTooLargeError,
     ServerResponseError,
     SocketTimeout,
     TLSError,
@@ -47,6 +48,7 @@ from ._errors import (
     WriteError,
 )
 from ._lifecycle import ClientStatus
+from ._limits import BodyLimits
 from ._models import Request, Response, Timeouts
 from ._plugin import Plugin, PluginConfig, SendOrder
 from ._proxy import ProxyBuilder, ProxyConfig
@@ -103,6 +105,7 @@ __all__ = [
     "BearerAuth",
     "BearerTokens",
     "BlockingClient",
+    "BodyLimits",
     "BodyProgress",
     "CIO",
     "CIOConfig",
@@ -158,6 +161,7 @@ __all__ = [
     "Response",
     "ResponseError",
     "ResponseNotReadError",
+    "ResponseTooLargeError",
     "SendOrder",
     "ServerResponseError",
     "SettingInfo",

@@ -23,6 +23,7 @@ from ._client_config import HttpClientConfig
 from ._engine import Engine
 from ._errors import ClientCancelledError, ConfigError, InvalidRequestError, RequestTimeout
 from ._lifecycle import ClientStatus, Lifecycle, StatusListener
+from ._limits import DEFAULT_LIMITS, BodyLimits, body_too_large
 from ._models import Request, Response, Timeouts
 from ._plugin import Plugin, Send, SendOrder, compose, overrides_send
 from ._redact import mask_url
@@ -92,6 +93,7 @@ class HttpClient:
         self._compose_chains()
         self._handled_options = frozenset(option for p in plugins for option in p.request_options)
         self._base_url = config.base_url(self._plugins)
+        self._limits = config.body_limits
         engine_timeouts = self._engine.default_timeouts()
         self._engine_timeouts = engine_timeouts if engine_timeouts != Timeouts() else None
         self._lifecycle = Lifecycle(self.name, self._release)
@@ -123,6 +125,11 @@ class HttpClient:
     def base_url(self) -> URL | None:
         """The URL relative request URLs resolve against (``DefaultRequest``'s ``url``), or None."""
         return self._base_url
+
+    @property
+    def limits(self) -> BodyLimits:
+        """The bounds on response bodies (``max_body_size``, the decompression guard); set with ``c.limits(...)``."""
+        return self._limits
 
     @property
     def owns_engine(self) -> bool:
@@ -254,7 +261,9 @@ class HttpClient:
         """``async with client.stream("GET", url) as response:`` with the body not yet read.
 
         Read it with ``async for chunk in response.aiter_bytes()`` or ``await response.aread()``;
-        the connection is released when the block exits. Raises as ``request`` does.
+        the connection is released when the block exits. Raises as ``request`` does. A request
+        timeout bounds connecting, sending, the head and the reads of the body together, never
+        the caller's code between reads; ``max_body_size`` bounds ``aread()`` only.
         """
         import anyio
 
@@ -264,17 +273,19 @@ class HttpClient:
         try:
             with scope:
                 limit = request.timeouts.request
+                started = time.perf_counter()
                 with anyio.move_on_after(limit if limit is not None else math.inf) as deadline:
-                    started = time.perf_counter()
                     call = self._stream_call if request.attributes is None else self._stream_call_with_options
                     response = await call(request)
-                    try:
-                        yield response
-                    finally:
-                        await response.aclose()
-                        response.elapsed = time.perf_counter() - started
                 if deadline.cancelled_caught:
                     raise self._timed_out(request)
+                if limit is not None:  # the rest of the timeout bounds the reads, not the caller's code
+                    response.limit_reads(limit - (time.perf_counter() - started), partial(self._timed_out, request))
+                try:
+                    yield response
+                finally:
+                    await response.aclose()
+                    response.elapsed = time.perf_counter() - started
             if scope.cancelled_caught:
                 raise self._cancelled(request)
             ok = True
@@ -288,18 +299,42 @@ class HttpClient:
             self._check_request_options(request.attributes)
         for plugin in self._preparers:
             request = plugin.on_request(request)
+        if request.limits is not DEFAULT_LIMITS or self._limits is not DEFAULT_LIMITS:
+            request.limits = self._request_limits(request.limits)
         if self._engine_timeouts is not None:
             request.timeouts = request.timeouts.merged_over(self._engine_timeouts)
         return request
 
+    def _request_limits(self, given: BodyLimits) -> BodyLimits:
+        """The client's limits, with the request's own ``max_body_size`` when it set one."""
+        if given is DEFAULT_LIMITS:
+            return self._limits
+        import dataclasses
+
+        return dataclasses.replace(self._limits, max_body_size=given.max_body_size)
+
     def _check_request_options(self, attributes: Mapping[str, Any]) -> None:
+        """Every plugin option must be declared by an installed plugin (``Plugin.request_options``)."""
         for option in attributes:
-            if option in PLUGIN_OPTIONS and option not in self._handled_options:
-                plugin = PLUGIN_OPTIONS[option]
+            if option in self._handled_options:
+                continue
+            plugin = PLUGIN_OPTIONS.get(option)
+            if plugin is not None:
                 raise InvalidRequestError(
                     f"{option}= is read by the plugin {plugin}, which is not installed on {self.name}: "
                     f"create the client with HttpClient(engine, lambda c: c.install({plugin}))."
                 )
+            raise InvalidRequestError(self._unknown_option(option))
+
+    def _unknown_option(self, option: str) -> str:
+        import difflib
+
+        from ._request_builder import CORE_OPTIONS
+
+        valid = sorted(CORE_OPTIONS | self._handled_options)
+        guess = difflib.get_close_matches(option, [*valid, *PLUGIN_OPTIONS], n=1, cutoff=0.6)
+        hint = f" (did you mean {guess[0]}=?)" if guess else ""
+        return f"Unknown request option {option}={hint}; valid options on {self.name}: {', '.join(valid)}."
 
     def _read_attempt(self, send: Send, request: Request) -> Awaitable[Response]:
         """The READ stage: one attempt sent through ``send`` and its body read, within the request timeout.
@@ -328,8 +363,12 @@ class HttpClient:
         started = time.perf_counter()
         response = await send(request)
         try:
-            if not response.is_closed:  # an engine may hand over a body already read
+            if not response.is_closed:
                 await response.aread()
+            else:  # an engine may hand over a body already read: it is bounded all the same
+                limit = request.limits.max_body_size
+                if limit is not None and len(response.content) > limit:
+                    raise body_too_large(request, len(response.content))
         finally:
             if not response.is_closed:
                 await response.aclose()

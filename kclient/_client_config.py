@@ -6,7 +6,9 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigError
+from ._limits import DEFAULT_LIMITS, BodyLimits
 from ._plugin import Plugin
+from ._settings import build_settings
 
 if TYPE_CHECKING:
     from yarl import URL
@@ -18,17 +20,20 @@ class HttpClientConfig:
     """What a configure block may set: engine settings, plugins and ``expect_success``.
 
     ``c.engine(thread_count=2)`` adds engine settings (later calls add to earlier ones),
+    ``c.limits(max_body_size=2**30)`` bounds response bodies (``BodyLimits``),
     ``c.install(HttpTimeout, request_timeout=5)`` installs a plugin, ``c.uninstall(HttpRedirect)``
     removes one (the default plugins are in ``kclient.DEFAULT_PLUGINS``), and
     ``c.expect_success = True`` makes every non-2xx response raise a ``ResponseError``.
     """
 
-    _ATTRIBUTES = ("engine_settings", "plugins", "expect_success")
+    _ATTRIBUTES = ("engine_settings", "plugins", "expect_success", "body_limits")
 
     def __init__(self) -> None:
         from .plugins import DEFAULT_PLUGINS
 
         self.engine_settings: dict[str, Any] = {}
+        #: Bounds on response bodies, set with ``c.limits(...)``.
+        self.body_limits: BodyLimits = DEFAULT_LIMITS
         self.plugins: dict[type[Plugin], Plugin] = {plugin: plugin.create() for plugin in DEFAULT_PLUGINS}
         #: When True, responses whose status is not 2xx raise ``ResponseError`` subclasses.
         self.expect_success: bool = False
@@ -42,7 +47,7 @@ class HttpClientConfig:
             hint = f" Did you mean c.{guess[0]}?" if guess else ""
             raise ConfigError(
                 f"A configure block has no setting {name!r}.{hint} It sets c.expect_success and calls "
-                "c.engine(**settings), c.install(Plugin, **options) and c.uninstall(Plugin)."
+                "c.engine(**settings), c.limits(**settings), c.install(Plugin, **options) and c.uninstall(Plugin)."
             )
         if name == "expect_success" and not isinstance(value, bool):
             raise ConfigError(f"c.expect_success must be True or False, not {value!r}.")
@@ -51,6 +56,11 @@ class HttpClientConfig:
     def engine(self, **settings: Any) -> None:
         """Add engine settings, validated when the engine is created."""
         self.engine_settings.update(settings)
+
+    def limits(self, **settings: Any) -> None:
+        """Set bounds on response bodies: ``max_body_size`` (bytes of a buffered body, after decoding;
+        None: no limit), ``max_decompression_ratio`` and ``decompression_floor`` (see ``BodyLimits``)."""
+        self.body_limits = build_settings(BodyLimits, settings, owner="c.limits", base=self.body_limits)
 
     def install(self, plugin: type[Plugin], **options: Any) -> None:
         """Install ``plugin`` with ``options``; installing it again (or a default one) replaces its options."""
@@ -77,11 +87,8 @@ class HttpClientConfig:
 
     @staticmethod
     def base_url(plugins: dict[type[Plugin], Plugin]) -> URL | None:
-        """DefaultRequest's base URL when it is installed (relative request URLs resolve against it)."""
-        from .plugins.default_request import DefaultRequest
-
-        default = plugins.get(DefaultRequest)
-        return default.base if isinstance(default, DefaultRequest) else None
+        """The base URL relative request URLs resolve against: the first plugin's ``base`` (DefaultRequest's)."""
+        return next((base for plugin in plugins.values() if (base := plugin.base) is not None), None)
 
 
 def _plugin_class(plugin: Any, verb: str) -> type[Plugin]:

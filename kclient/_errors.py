@@ -25,6 +25,7 @@
     │   ├── ClientRequestError                        4xx
     │   └── ServerResponseError                       5xx
     ├── ResponseNotReadError         (RuntimeError)   body of a streamed response used before reading
+    ├── ResponseTooLargeError                         a body past max_body_size, or a decompression bomb
     ├── DecodingError                (ValueError)     body is not valid JSON / text
     └── UnhandledRequestError        (LookupError)    the Mock engine has no handler for a request
 
@@ -58,6 +59,7 @@ __all__ = [
     "RequestTimeout",
     "ResponseError",
     "ResponseNotReadError",
+    "ResponseTooLargeError",
     "ServerResponseError",
     "SocketTimeout",
     "TLSError",
@@ -184,6 +186,23 @@ class ServerResponseError(ResponseError):
 
 class ResponseNotReadError(KClientError, RuntimeError):
     """A streamed response's body was used before ``await response.aread()``."""
+
+
+class ResponseTooLargeError(KClientError):
+    """A body grew past a limit of the client's (``max_body_size``, ``max_decompression_ratio``).
+
+    The message says how to read the body in chunks or raise the limit; the connection was
+    released or closed, so the client goes on.
+    """
+
+    def __init__(self, message: str, *, limit_name: str, limit: float | None, url: str) -> None:
+        super().__init__(message)
+        #: The name of the limit that was passed (``"max_body_size"`` or ``"max_decompression_ratio"``).
+        self.limit_name = limit_name
+        #: Its value.
+        self.limit = limit
+        #: The request's URL, secrets masked.
+        self.url = url
 
 
 class DecodingError(KClientError, ValueError):

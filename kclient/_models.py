@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import codecs
 import io
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import (
     ClientRequestError,
     DecodingError,
+    KClientError,
     RedirectResponseError,
     ResponseError,
     ResponseNotReadError,
     ServerResponseError,
 )
+from ._limits import DEFAULT_LIMITS, PRESIZE_LIMIT, BodyLimits, body_too_large
 from ._redact import mask_url
 
 if TYPE_CHECKING:
@@ -81,6 +83,8 @@ class Request:
     timeouts: Timeouts = NO_TIMEOUTS
     #: Per-request plugin options (``follow_redirects``, ``retry``...), or None when there are none.
     attributes: dict[str, Any] | None = None
+    #: Bounds on the response body (``max_body_size``, the decompression guard).
+    limits: BodyLimits = DEFAULT_LIMITS
 
     def attribute(self, name: str, default: Any = None) -> Any:
         """The per-request option ``name``, or ``default`` when the request does not set it."""
@@ -98,6 +102,7 @@ class Request:
             "content": self.content,
             "timeouts": self.timeouts,
             "attributes": self.attributes,
+            "limits": self.limits,
         }
         values.update(changes)
         return Request(**values)
@@ -221,28 +226,60 @@ class Response:
         self._iterators.append(chunks)
         return chunks
 
-    async def aread(self) -> bytes:
-        """Read the whole body, keep it in ``.content`` and return it."""
-        if self._content is None:
-            size = self._declared_size()
-            if size is not None and size >= _PRESIZE_FROM:
-                self._content = await self._read_presized(size)
-            else:
-                chunks = [chunk async for chunk in self.aiter_bytes()]
-                self._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        return self._content
+    def limit_reads(self, seconds: float, timed_out: Callable[[], KClientError]) -> None:
+        """Bound the reads of a streamed body to ``seconds`` in all; past them a read raises ``timed_out()``.
 
-    async def _read_presized(self, size: int) -> bytes:
-        # One buffer of the declared size, each piece copied in and dropped as it arrives,
-        # then handed over without a copy (BytesIO.getvalue shares a buffer of exactly the
-        # right size). Joining pieces instead keeps twice the body alive, and at a MiB or
-        # more the allocator gives those pages back and faults them in again every time.
-        buffer = io.BytesIO()
-        buffer.seek(size - 1)
-        buffer.write(b"\0")
-        buffer.seek(0)
-        async for chunk in self.aiter_bytes():
+        The time between reads (the caller's) is not counted. Used by ``client.stream`` for the request timeout.
+        """
+        if self._stream is not None and not self._closed:
+            from ._stream_budget import TimedBody
+
+            self._stream = TimedBody(self._stream, seconds, timed_out)
+
+    async def aread(self) -> bytes:
+        """Read the whole body, keep it in ``.content`` and return it.
+
+        Raises ``ResponseTooLargeError`` when the body passes the request's ``max_body_size``
+        (counted after decoding); the stream is closed then.
+        """
+        content = self._content
+        limit = self.request.limits.max_body_size
+        if content is None:
+            try:
+                content = self._content = await self._read_body(limit)
+            except BaseException:
+                await self.aclose()
+                raise
+        elif limit is not None and len(content) > limit:
+            raise body_too_large(self.request, len(content))
+        return content
+
+    async def _read_body(self, limit: int | None) -> bytes:
+        size = self._declared_size()
+        if size is not None and limit is not None and size > limit:
+            raise body_too_large(self.request, size, declared=True)
+        chunks = self.aiter_bytes()
+        first = await anext(chunks, b"")
+        if limit is not None and len(first) > limit:
+            raise body_too_large(self.request, len(first))
+        # One buffer, presized from a declared length up to PRESIZE_LIMIT and grown as pieces arrive
+        # (BytesIO grows in place and hands its buffer over without a copy when it fits): joining a
+        # list of pieces would keep twice the body alive, and at a MiB or more the allocator gives
+        # those pages back and faults them in again every time.
+        buffer: io.BytesIO | None = None
+        async for chunk in chunks:
+            if buffer is None:
+                buffer = io.BytesIO()
+                if size is not None and size >= _PRESIZE_FROM:
+                    buffer.seek(min(size, PRESIZE_LIMIT) - 1)
+                    buffer.write(b"\0")
+                    buffer.seek(0)
+                buffer.write(first)
             buffer.write(chunk)
+            if limit is not None and buffer.tell() > limit:
+                raise body_too_large(self.request, buffer.tell())
+        if buffer is None:
+            return first
         buffer.truncate()
         return buffer.getvalue()
 
@@ -408,7 +445,7 @@ def _decode(content: bytes, charset: str | None) -> str:
         return content.decode("latin-1")
 
 
-#: Bodies at least this large (with a known length) are read into one presized buffer.
+#: Bodies at least this large (with a known length) are read into a buffer presized up to ``PRESIZE_LIMIT``.
 _PRESIZE_FROM = 256 * 1024
 
 _PHRASES: dict[int, str] = {}

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ._settings import build_settings
 
 if TYPE_CHECKING:
+    from yarl import URL
+
     from ._models import Request, Response
 
 __all__ = ["Plugin", "PluginConfig", "Send", "SendOrder", "compose", "overrides_send"]
@@ -92,6 +94,14 @@ class Plugin:
         that carry per-request options (``request.attributes``).
         """
         return overrides_send(self)
+
+    @property
+    def base(self) -> URL | None:
+        """The base URL this plugin resolves relative request URLs against, or None (most plugins).
+
+        The client takes the first plugin's that is not None (``DefaultRequest``'s ``url``).
+        """
+        return None
 
     def prepares_request(self) -> bool:
         """True when ``on_request`` must run."""

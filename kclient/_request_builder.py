@@ -12,6 +12,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from ._errors import InvalidRequestError
+from ._limits import DEFAULT_LIMITS, BodyLimits
 from ._models import NO_TIMEOUTS, Request, Timeouts
 from ._redact import mask_credentials, mask_url, mask_url_text
 from ._request_options import PLUGIN_OPTIONS, RequestOptions
@@ -22,36 +23,33 @@ if TYPE_CHECKING:
 
 __all__ = ["build_request"]
 
-_OPTIONS = frozenset(RequestOptions.__annotations__)
+#: The options the builder reads itself; every other option is a plugin's (``Request.attributes``),
+#: checked by the client against the options its installed plugins declare.
+CORE_OPTIONS = frozenset(RequestOptions.__annotations__) - frozenset(PLUGIN_OPTIONS)
 
 
 def build_request(method: str, url: str | URL, options: RequestOptions, base: URL | None = None) -> Request:
     """Validate and assemble a request; raises ``InvalidRequestError`` on bad input.
 
     ``base`` (DefaultRequest's URL) resolves a relative ``url`` as a browser would (RFC 3986).
+    Options that are not the builder's own go to ``request.attributes`` for the plugins.
     """
     method = (isinstance(method, str) and _METHODS.get(method)) or _method(method)
     if not options:  # the most common call, client.get(url): nothing but the URL to check
         return Request(method, _url(url, None, base), CIMultiDict(), b"", NO_TIMEOUTS)
-    if not _OPTIONS.issuperset(options):
-        unknown = set(options) - _OPTIONS
-        raise InvalidRequestError(
-            f"Unknown request option(s) {', '.join(sorted(unknown))}; valid options: {', '.join(sorted(_OPTIONS))}."
-        )
     target = _url(url, options.get("params"), base)
     headers = _headers(options.get("headers"))
     content = _body(options, headers)
     request = Request(method, target, headers, content, _timeouts(options.get("timeout")))
-    if not _PLUGIN_OPTION_NAMES.isdisjoint(options):
+    if "max_body_size" in options:
+        request.limits = _limits(options["max_body_size"])
+    if not CORE_OPTIONS.issuperset(options):
         request.attributes = _plugin_options(options)
     return request
 
 
-_PLUGIN_OPTION_NAMES = frozenset(PLUGIN_OPTIONS)
-
-
 def _plugin_options(options: RequestOptions) -> dict[str, Any]:
-    given: dict[str, Any] = {name: options[name] for name in PLUGIN_OPTIONS if name in options}  # type: ignore[literal-required]
+    given: dict[str, Any] = {name: value for name, value in options.items() if name not in CORE_OPTIONS}
     for name in ("follow_redirects", "expect_success"):
         if name in given and not isinstance(given[name], bool):
             raise InvalidRequestError(f"{name}= is True or False, not {given[name]!r}.")
@@ -276,6 +274,16 @@ def _part(boundary: str, name: str, filename: str | None, ctype: str | None, pay
     if ctype is not None:
         head += f"Content-Type: {ctype}\r\n"
     return head.encode() + b"\r\n" + payload + b"\r\n"
+
+
+def _limits(value: Any) -> BodyLimits:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return BodyLimits(
+            max_body_size=value,
+            max_decompression_ratio=DEFAULT_LIMITS.max_decompression_ratio,
+            decompression_floor=DEFAULT_LIMITS.decompression_floor,
+        )
+    raise InvalidRequestError(f"max_body_size= is a number of bytes (0 or more) or None for no limit, not {value!r}.")
 
 
 def _timeouts(value: Any) -> Timeouts:

@@ -33,13 +33,16 @@ class RequestOptions(TypedDict, total=False):
 
     At most one body: ``json``, ``data`` (a form; may come with ``files``), ``files``
     (multipart) or ``content`` (bytes, text or an async iterable sent chunked).
-    ``timeout`` is the whole request's timeout in seconds, or a ``Timeouts``.
+    ``timeout`` is the whole request's timeout in seconds, or a ``Timeouts``. ``max_body_size``
+    bounds the body read into memory, in bytes after decoding (None: no limit; the client's
+    ``c.limits(max_body_size=...)`` otherwise, 256 MiB by default).
 
-    The others are read by plugins, and a request that sets one whose plugin is not
-    installed is refused: ``follow_redirects`` (HttpRedirect), ``expect_success``
-    (HttpCallValidator), ``retry`` (HttpRequestRetry: a number of retries, 0 for none, or a
-    dict of its options), ``on_upload`` and ``on_download`` (BodyProgress: called with
-    bytes so far and the total, or None when unknown).
+    The others are read by plugins, and a request that sets one that no installed plugin
+    declares in its ``request_options`` is refused. kclient's plugins read ``follow_redirects``
+    (HttpRedirect), ``expect_success`` (HttpCallValidator), ``retry`` (HttpRequestRetry: a
+    number of retries, 0 for none, or a dict of its options), ``on_upload`` and
+    ``on_download`` (BodyProgress: called with bytes so far and the total, or None when
+    unknown). A third-party plugin's options pass the same way (typed as ``**options``).
     """
 
     params: ParamsInput
@@ -49,6 +52,7 @@ class RequestOptions(TypedDict, total=False):
     files: Mapping[str, FileSpec]
     content: bytes | str | AsyncIterable[bytes]
     timeout: float | Timeouts | None
+    max_body_size: int | None
     follow_redirects: bool
     expect_success: bool
     retry: int | Mapping[str, Any]

@@ -298,7 +298,7 @@ async def _response(native: aiohttp.ClientResponse, request: Request) -> Respons
     version = native.version
     http_version = _VERSIONS.get(version) or f"HTTP/{version.major}.{version.minor}"  # type: ignore[union-attr]
     encoding = native.headers.get("Content-Encoding")
-    decoder = decoder_for(encoding) if encoding else None
+    decoder = decoder_for(encoding, request) if encoding else None
     content: bytes | None = None
     stream: _AiohttpStream | None = None
     if native.content.is_eof():  # the whole body came with the head: hand it over read, no stream

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 from multidict import CIMultiDict
 
+from .._decoding import Decoder, accept_encoding, decoder_for
 from .._engine import Capabilities, Engine, EngineConfig, require_module
 from .._errors import (
     ConnectError,
@@ -137,25 +138,45 @@ def _unanswered(exc: httpx.TransportError) -> bool:
 
 
 class _HttpxStream:
-    """The body of an httpx response, closed explicitly (no generator left to the GC)."""
+    """The body of an httpx response, closed explicitly (no generator left to the GC).
+
+    httpx hands over the raw bytes and kclient's decoders decode them, as on every engine:
+    httpx's own decoders expand a whole chunk at once, with no guard against a bomb.
+    """
 
     def __init__(self, response: httpx.Response, request: Request) -> None:
         self._response = response
         self._request = request
         self._chunks: AsyncIterator[bytes] | None = None
+        self._decoder: Decoder | None = decoder_for(response.headers.get("Content-Encoding"), request)
+        self._done = False
 
     def __aiter__(self) -> _HttpxStream:
-        self._chunks = self._response.aiter_bytes()
+        if self._chunks is None:  # once: a second aiter_bytes() goes on where the first stopped
+            self._chunks = self._response.aiter_raw()
         return self
 
     async def __anext__(self) -> bytes:
-        if self._chunks is None:
-            self.__aiter__()
+        self.__aiter__()
         assert self._chunks is not None
-        try:
-            return await self._chunks.__anext__()
-        except _NATIVE as exc:
-            raise _translate(exc, self._request) from exc
+        decoder = self._decoder
+        while True:
+            if self._done:
+                raise StopAsyncIteration
+            try:
+                chunk = await self._chunks.__anext__()
+            except StopAsyncIteration:
+                if decoder is None:
+                    raise
+                self._done = True
+                chunk = decoder.flush()
+            except _NATIVE as exc:
+                raise _translate(exc, self._request) from exc
+            else:
+                if decoder is not None:
+                    chunk = decoder.decode(chunk)
+            if chunk:
+                return chunk
 
     async def aclose(self) -> None:
         chunks, self._chunks = self._chunks, None
@@ -245,6 +266,7 @@ class Httpx(Engine):
                 follow_redirects=False,
                 timeout=None,
                 cookies=_NoCookieJar(),
+                headers={"Accept-Encoding": accept_encoding()},  # what kclient's decoders decode
             )
             if cfg.kclient_pool:
                 for transport in (self._client._transport, *self._client._mounts.values()):

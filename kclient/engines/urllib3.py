@@ -79,9 +79,8 @@ import anyio.to_thread
 import urllib3
 import urllib3.exceptions as u3
 from multidict import CIMultiDict
-from urllib3.util.request import ACCEPT_ENCODING
 
-from .._decoding import Decoder, decoder_for
+from .._decoding import Decoder, accept_encoding, decoder_for
 from .._engine import Capabilities, Engine, EngineConfig, require_module
 from .._errors import (
     ConfigError,
@@ -570,22 +569,6 @@ def _available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _accept_encoding() -> str:
-    """What this engine decodes: urllib3's codings, and zstd through zstandard when urllib3 lacks it."""
-    codings = [coding.strip() for coding in ACCEPT_ENCODING.split(",")]
-    if "zstd" not in codings and _available("zstandard"):
-        codings.append("zstd")
-    return ", ".join(codings)
-
-
-def _own_decoder(native: urllib3.HTTPResponse) -> Decoder | None:
-    """kclient's zstd decoder (zstandard) for a body urllib3 cannot decode itself."""
-    coding = (native.headers.get("Content-Encoding") or "").strip().lower()
-    if coding == "zstd" and coding not in native.CONTENT_DECODERS:
-        return decoder_for(coding)
-    return None
-
-
 def _latin1(value: str) -> str:
     """``value`` as http.client can send it (Latin-1): text outside Latin-1 goes out as UTF-8 bytes."""
     try:
@@ -631,14 +614,17 @@ def _close_opened(opened: _Opened | None) -> None:
         _close_native(opened.native)
 
 
-def _settle(native: urllib3.BaseHTTPResponse) -> _Opened:
-    """Read a small or empty body at once (on the worker thread); leave a larger one to stream."""
+def _settle(native: urllib3.BaseHTTPResponse, request: Request) -> _Opened:
+    """Read a small or empty body at once (on the worker thread); leave a larger one to stream.
+
+    urllib3 decodes nothing (``decode_content=False``): kclient's decoders do, with its guard.
+    """
     assert isinstance(native, urllib3.HTTPResponse)
     try:
-        decoder = _own_decoder(native)
+        decoder = decoder_for(native.headers.get("Content-Encoding"), request)
         length = native.length_remaining
         if length is not None and length <= _PIECE:
-            content = native.read(decode_content=decoder is None)
+            content = native.read(decode_content=False)
             if decoder is not None:
                 content = decoder.decode(content) + decoder.flush()
             return _Opened(native, content, None)
@@ -740,7 +726,7 @@ class Urllib3(Engine):
         self._env_proxies = env
         proxies = [cfg.proxy, *(env.proxies.values() if env is not None else ())]
         self._secrets = tuple({p.url.password for p in proxies if p is not None and p.url.password})
-        self._accept_encoding = _accept_encoding()
+        self._accept_encoding = accept_encoding()
         self._limiter: anyio.CapacityLimiter | None = None
         self._limiter_loop: object = None
         self._calls: set[_Call] = set()
@@ -796,13 +782,13 @@ class Urllib3(Engine):
             "retries": False,  # kclient's plugins retry and follow redirects, the same on every engine
             "redirect": False,
             "preload_content": False,
-            "decode_content": True,
+            "decode_content": False,
             "timeout": timeout,
             "chunked": iterator is not None,
         }
         # Without user-info: urllib3 would write it into the absolute-form target sent to a proxy.
         url = str(request.url.with_user(None)) if request.url.raw_user is not None else str(request.url)
-        step = partial(self._open, request.method, url, proxy, options, retry)
+        step = partial(self._open, request, url, proxy, options, retry)
         body_error: Exception | None = None
         try:
             with map_exceptions(request, secrets=self._secrets):
@@ -819,11 +805,13 @@ class Urllib3(Engine):
             raise TransportError(f"Engine {self.name} was closed while {_describe(request)} was in flight.")
         return self._response(request, opened)
 
-    def _open(self, method: str, url: str, proxy: ProxyConfig | None, options: dict[str, Any], retry: bool) -> _Opened:
+    def _open(
+        self, request: Request, url: str, proxy: ProxyConfig | None, options: dict[str, Any], retry: bool
+    ) -> _Opened:
         """On a worker thread: send the request and read the head of the answer (and a small body)."""
         call = _current_call()
         assert call is not None
-        manager = self._manager(proxy)
+        manager, method = self._manager(proxy), request.method
         try:
             native = manager.urlopen(method, url, **options)
         except u3.ProtocolError as exc:
@@ -831,7 +819,7 @@ class Urllib3(Engine):
                 raise
             call.fresh = True  # the keep-alive race: the server closed a reused connection; once more, on a new one
             native = manager.urlopen(method, url, **options)
-        return _settle(native)
+        return _settle(native, request)
 
     async def _run(self, call: _Call, step: Callable[[], T]) -> T:
         """Run ``step`` on a worker thread under the engine's limiter; a cancelled wait abandons it."""
@@ -986,9 +974,7 @@ class _Stream:
         self._native = native
         self._decoder = decoder
         chunked = native.chunked and native.supports_chunked_reads()
-        self._chunks: Generator[bytes] | None = (
-            native.read_chunked(_PIECE, decode_content=decoder is None) if chunked else None
-        )
+        self._chunks: Generator[bytes] | None = native.read_chunked(_PIECE, decode_content=False) if chunked else None
         self._eof = False
         self._closed = False
         self._aborted = False
@@ -1029,7 +1015,7 @@ class _Stream:
             if self._chunks is not None:
                 raw = next(self._chunks, b"")
             else:
-                raw = self._native.read1(_PIECE, decode_content=decoder is None)
+                raw = self._native.read1(_PIECE, decode_content=False)
             if decoder is None:
                 return raw
             if not raw:

@@ -64,14 +64,6 @@ SIZES = {
 # -- parametrization --------------------------------------------------------------------------
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "engine_bug(engine, reason, backend=None, raises=None, intermittent=False): a known bug of one engine, "
-        "xfail(strict=not intermittent, raises=raises) on that engine (and backend) only",
-    )
-
-
 def pytest_report_header(config: pytest.Config) -> list[str]:
     missing = [f"{info.name} ({info.missing_reason})" for info in registry() if not info.available]
     lines = [f"engine conformance: {', '.join(ENGINES) or 'no engine installed'}"]

@@ -22,6 +22,7 @@ from kclient.engines import registry
 
 __all__ = [
     "HANG_GUARD",
+    "HTTPX_TRIO_ABANDONS_GENERATORS",
     "BLOCK",
     "PROXY_PASSWORD",
     "PROXY_USER",
@@ -106,6 +107,18 @@ def engine_bug(
     makes it ``strict=False``: a pass is reported as XPASS, a failure still needs ``raises``.
     """
     return pytest.mark.engine_bug(engine, reason=reason, backend=backend, raises=raises, intermittent=intermittent)
+
+
+#: Leaving a partly read stream on Httpx under trio (the caller stops, a decoding error, a limit):
+#: httpx's and httpcore's async generators are left to the garbage collector, and trio reports them.
+HTTPX_TRIO_ABANDONS_GENERATORS = engine_bug(
+    "Httpx",
+    "leaving a partly read stream abandons httpx's and httpcore's async generators (aiter_raw, "
+    "PoolByteStream.__aiter__, _receive_response_body...), which trio reports as ResourceWarning when "
+    "they are garbage collected (encode/httpx#3686)",
+    backend="trio",
+    raises=(pytest.PytestUnraisableExceptionWarning, ExceptionGroup),
+)
 
 
 def require(engine: type[Engine], capability: str, what: str | None = None) -> None:

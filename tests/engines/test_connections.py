@@ -28,9 +28,9 @@ from kclient import (
 from .faults import FaultServer
 from .support import (
     HANG_GUARD,
+    HTTPX_TRIO_ABANDONS_GENERATORS,
     Site,
     assert_transport_error,
-    engine_bug,
     hermetic_settings,
     require,
     setting_names,
@@ -170,14 +170,7 @@ async def test_unread_stream_releases_the_connection(
 
 
 @pytest.mark.parametrize("how", ["one-chunk", "break", "error"])
-@engine_bug(
-    "Httpx",
-    "leaving a partly read stream abandons httpx's and httpcore's async generators (aiter_raw, "
-    "PoolByteStream.__aiter__, _receive_response_body...), which trio reports as ResourceWarning when "
-    "they are garbage collected (encode/httpx#3686)",
-    backend="trio",
-    raises=(pytest.PytestUnraisableExceptionWarning, ExceptionGroup),
-)
+@HTTPX_TRIO_ABANDONS_GENERATORS
 async def test_partly_read_stream_releases_the_connection(
     make_client: Callable[..., HttpClient], engine: type[Engine], nginx: Site, how: str
 ) -> None:

@@ -116,6 +116,43 @@ async def test_request_timeout_while_bytes_trickle(client: HttpClient, fault_ser
         await assert_next_request_works(client, fault_server)
 
 
+async def test_stream_timeout_does_not_count_the_callers_code(
+    client: HttpClient, engine: type[Engine], fault_server: FaultServer
+) -> None:
+    """A stream's request timeout bounds the exchange (head and reads), not the code between reads."""
+    require(engine, "streaming")
+    with anyio.fail_after(HANG_GUARD):
+        async with client.stream("GET", fault_server.url + "/chunked", timeout=0.5) as response:
+            first = await anext(response.aiter_bytes())
+            await anyio.sleep(0.8)  # the caller's own time, longer than the timeout
+            rest = b"".join([chunk async for chunk in response.aiter_bytes()])
+        assert first and rest
+        async with client.stream("GET", fault_server.url + "/ok", timeout=0.2) as response:
+            assert await response.aread() == b"ok"
+            await anyio.sleep(0.5)
+        assert response.content == b"ok"
+        await assert_next_request_works(client, fault_server)
+
+
+async def test_stream_timeout_bounds_the_reads_together(
+    client: HttpClient, engine: type[Engine], fault_server: FaultServer
+) -> None:
+    """Each read spends from one budget: a body trickling a byte a second fails within the request timeout."""
+    require(engine, "streaming")
+    received = b""
+    with anyio.fail_after(HANG_GUARD):
+        with pytest.raises(RequestTimeout) as caught:
+            async with client.stream(
+                "GET", fault_server.url + "/trickle-body", timeout=Timeouts(request=2.5, socket=5)
+            ) as response:
+                async for chunk in response.aiter_bytes():
+                    received += chunk
+        assert "request timeout" in str(caught.value)
+        assert len(received) < 20  # Urllib3 reads a body this small with the head: then nothing arrived
+        assert client.status().in_flight == 0
+        await assert_next_request_works(client, fault_server)
+
+
 # -- keep-alive connections the server closes -------------------------------------------------
 
 

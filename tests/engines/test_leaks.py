@@ -38,7 +38,7 @@ import kclient
 from kclient import Engine, HttpClient, KClientError
 
 from .faults import FaultServer
-from .support import HANG_GUARD, Site, TlsOrigin, engine_bug, hermetic_settings
+from .support import HANG_GUARD, HTTPX_TRIO_ABANDONS_GENERATORS, Site, TlsOrigin, hermetic_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -246,14 +246,7 @@ async def fds_at_exit(before: Snapshot, server_ports: set[int]) -> dict[str, lis
 
 
 @pytest.mark.reliability("No leak after `with`")
-@engine_bug(
-    "Httpx",
-    "leaving a partly read stream abandons httpx's and httpcore's async generators (aiter_raw, "
-    "PoolByteStream.__aiter__, _receive_response_body...), which trio reports as ResourceWarning when "
-    "they are garbage collected (encode/httpx#3686)",
-    backend="trio",
-    raises=(pytest.PytestUnraisableExceptionWarning, ExceptionGroup),
-)
+@HTTPX_TRIO_ABANDONS_GENERATORS
 async def test_nothing_left_after_async_with(
     engine_name: str, engine: type[Engine], targets: Targets, reliability_note: Callable[[str], None]
 ) -> None:

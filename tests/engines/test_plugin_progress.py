@@ -15,7 +15,7 @@ from kclient import HttpClient
 from kclient.plugins.progress import BodyProgress
 
 from .faults import FaultServer
-from .support import HANG_GUARD, Site, chunked_body, engine_bug, pattern_bytes
+from .support import HANG_GUARD, HTTPX_TRIO_ABANDONS_GENERATORS, Site, chunked_body, pattern_bytes
 
 pytestmark = pytest.mark.anyio
 
@@ -103,18 +103,7 @@ async def test_download_content_encoded_has_no_total(make_client: Callable[..., 
     assert_counts(downloads.calls, len(response.content), None)
 
 
-#: Leaving a partly read stream on Httpx under trio: a known bug of the engine (see test_connections.py).
-httpx_trio_abandons_generators = engine_bug(
-    "Httpx",
-    "leaving a partly read stream abandons httpx's and httpcore's async generators (aiter_raw, "
-    "PoolByteStream.__aiter__, _receive_response_body...), which trio reports as ResourceWarning when "
-    "they are garbage collected (encode/httpx#3686)",
-    backend="trio",
-    raises=(pytest.PytestUnraisableExceptionWarning, ExceptionGroup),
-)
-
-
-@httpx_trio_abandons_generators
+@HTTPX_TRIO_ABANDONS_GENERATORS
 async def test_download_closed_early_has_no_final_call(make_client: Callable[..., HttpClient], nginx: Site) -> None:
     downloads = Recorder()
     client = make_client(_progress(on_download=downloads))
@@ -211,7 +200,7 @@ def _fail_after(limit: int) -> Callable[[int, int | None], None]:
     return callback
 
 
-@httpx_trio_abandons_generators
+@HTTPX_TRIO_ABANDONS_GENERATORS
 async def test_a_download_callback_error_fails_the_request(make_client: Callable[..., HttpClient], nginx: Site) -> None:
     client = make_client(_progress(on_download=_fail_after(100_000)))
     with anyio.fail_after(HANG_GUARD):

@@ -181,6 +181,59 @@ async def test_a_request_option_without_its_plugin_is_refused(option: str, value
             await client.get("http://mock.test/", **{option: value})  # type: ignore[arg-type]
 
 
+class Tagger(Plugin):
+    """A plugin kclient does not ship: it reads its own per-request option ``tag``."""
+
+    name = "Tagger"
+    request_options = frozenset({"tag"})
+
+    async def on_send(self, request: Request, proceed: Send) -> Response:
+        tag = request.attribute("tag")
+        if tag is not None:
+            request.headers["X-Tag"] = str(tag)
+        return await proceed(request)
+
+
+@pytest.mark.anyio
+async def test_a_third_party_plugins_options_are_accepted_and_delivered() -> None:
+    async with echo_client(lambda c: c.install(Tagger)) as client:
+        tagged = await client.get("http://mock.test/", tag="blue")  # type: ignore[call-arg]
+        plain = await client.get("http://mock.test/")
+        both = await client.get("http://mock.test/", tag=7, follow_redirects=False)  # type: ignore[call-arg]
+    assert tagged.json()["headers"]["X-Tag"] == "blue"
+    assert "X-Tag" not in plain.json()["headers"]
+    assert both.json()["headers"]["X-Tag"] == "7"
+
+
+@pytest.mark.anyio
+async def test_a_misspelt_plugin_option_names_the_nearest_one() -> None:
+    async with echo_client(lambda c: c.install(Tagger)) as client:
+        with pytest.raises(InvalidRequestError, match=r"option tagg= \(did you mean tag=\?\)") as caught:
+            await client.get("http://mock.test/", tagg="blue")  # type: ignore[call-arg]
+    assert "tag, timeout" in str(caught.value)  # the installed plugin's option is listed with the core ones
+    async with echo_client() as client:
+        with pytest.raises(InvalidRequestError, match="Unknown request option tag="):
+            await client.get("http://mock.test/", tag="blue")  # type: ignore[call-arg]
+
+
+@pytest.mark.anyio
+async def test_a_third_party_plugin_can_give_the_base_url() -> None:
+    """``Plugin.base`` is the extension point DefaultRequest's ``url`` stands on."""
+    from yarl import URL
+
+    class Tenant(Plugin):
+        name = "Tenant"
+
+        @property
+        def base(self) -> URL | None:
+            return URL("http://tenant.test/v2/")
+
+    async with echo_client(lambda c: c.install(Tenant)) as client:
+        response = await client.get("users")
+    assert client.base_url == URL("http://tenant.test/v2/")
+    assert response.json()["url"] == "http://tenant.test/v2/users"
+
+
 # -- UserAgent --------------------------------------------------------------------------------
 
 

@@ -139,7 +139,7 @@ class CIO(Engine):
 
     def _response(self, request: Request, exchange: Exchange, socket_timeout: float | None) -> Response:
         raw = exchange.headers
-        decoder = decoder_for(header_value(raw, b"content-encoding"))
+        decoder = decoder_for(header_value(raw, b"content-encoding"), request)
         content: bytes | None = None
         stream: _Body | None = None
         if exchange.body_done:
