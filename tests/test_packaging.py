@@ -140,3 +140,39 @@ def test_editable_wheel_maps_kclient_magics_to_the_source_tree(editable_wheel: P
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def _extras() -> list[str]:
+    import tomllib
+
+    return sorted(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"])
+
+
+def test_every_extra_in_one_step_gives_a_working_demo_server(wheel: Path, tmp_path: Path) -> None:
+    """``pip install 'kclient[every,extra]'`` in one command, on this Python, into a new environment: it
+    resolves, and the demo server it installs answers (httpbin 0.10.0 would fail at import)."""
+    import venv
+
+    env_dir = tmp_path / "env"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = str(env_dir / "bin" / "python")
+    extras = ",".join(_extras())
+    run([python, "-m", "pip", "install", "-q", f"kclient[{extras}] @ {wheel.as_uri()}"], tmp_path)
+    check = textwrap.dedent(
+        """
+        import json, urllib.request
+        import kclient, kclient.demo
+
+        url = kclient.demo.serve()
+        with urllib.request.urlopen(url + "/get?demo=1", timeout=30) as answer:
+            assert json.load(answer)["args"] == {"demo": "1"}
+        request = urllib.request.Request(url + "/basic-auth/u/p", headers={"Authorization": "Basic dTpw"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert json.load(answer)["authenticated"] is True
+        with kclient.HttpClient() as client:
+            assert client.blocking.get(url + "/gzip").json()["gzipped"] is True
+        kclient.demo.stop()
+        print("ok")
+        """
+    )
+    assert run([python, "-c", check], tmp_path).strip().endswith("ok")
