@@ -59,7 +59,19 @@ PARENTS: dict[type[BaseException], type[BaseException]] = {
     kclient.ResponseNotReadError: kclient.KClientError,
     kclient.DecodingError: kclient.KClientError,
     kclient.UnhandledRequestError: kclient.KClientError,
+    kclient.ResponseTooLargeError: kclient.KClientError,
 }
+
+#: The keyword arguments an error needs beside its message.
+DETAILS: dict[type[BaseException], dict[str, object]] = {
+    kclient.ResponseTooLargeError: {"limit_name": "max_body_size", "limit": 10, "url": "http://mock.test/"},
+}
+
+
+def make(error: type[BaseException], message: str) -> BaseException:
+    if issubclass(error, kclient.ResponseError):
+        return error(message, response=None)  # type: ignore[arg-type]
+    return error(message, **DETAILS.get(error, {}))
 
 
 def test_the_tables_cover_every_error() -> None:
@@ -157,11 +169,17 @@ def test_response_errors_carry_their_response() -> None:
     ids=lambda e: e.__name__,
 )
 def test_other_errors_take_a_message(error: type[Exception]) -> None:
-    assert str(error("what went wrong")) == "what went wrong"
+    assert str(make(error, "what went wrong")) == "what went wrong"
+
+
+def test_response_too_large_error_names_its_limit() -> None:
+    error = make(kclient.ResponseTooLargeError, "too large")
+    assert isinstance(error, kclient.ResponseTooLargeError)
+    assert (error.limit_name, error.limit, error.url) == ("max_body_size", 10, "http://mock.test/")
 
 
 def test_one_except_clause_catches_everything_kclient_raises() -> None:
     for error in ALL_ERRORS:
-        exc = error("x", response=None) if issubclass(error, kclient.ResponseError) else error("x")
+        exc = make(error, "x")
         with pytest.raises(kclient.KClientError):
             raise exc

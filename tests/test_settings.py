@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from extras import needs
 
 import kclient
 from kclient import (
@@ -479,7 +480,11 @@ def test_socks_proxy_on_an_engine_without_socks_is_refused_and_keeps_the_passwor
         HttpClient("CIO", engine={"proxy": f"socks5://user:{SECRET}@127.0.0.1:1080"})
     assert SECRET not in str(info.value)
 
-    engine = HttpClient("Httpx", engine={"proxy": socks}).engine  # Httpx takes it (the socks extra)
+
+@needs("socksio")
+def test_httpx_takes_a_socks_proxy_and_keeps_the_password_secret() -> None:
+    socks = ProxyBuilder.socks("127.0.0.1", 1080, username="user", password=SECRET)
+    engine = HttpClient("Httpx", engine={"proxy": socks}).engine  # the socks extra
     assert SECRET not in repr(engine)
 
 

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import pytest
+from extras import needs
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -157,6 +158,7 @@ def test_an_async_callback_is_refused() -> None:
 # -- the bar ----------------------------------------------------------------------------------
 
 
+@needs("tqdm")
 def test_bar_is_written_to_its_file() -> None:
     out = io.StringIO()
     bar = ProgressBar("data.bin", file=out)
@@ -170,6 +172,7 @@ def test_bar_is_written_to_its_file() -> None:
     assert "2.00k" in text
 
 
+@needs("tqdm")
 @pytest.mark.parametrize(
     ("total", "chunks", "shown"),
     [
@@ -190,6 +193,7 @@ def test_bar_only_for_bodies_reaching_min_size(total: int | None, chunks: list[i
     assert not bar.shown
 
 
+@needs("tqdm")
 def test_bar_of_unknown_size_ends_at_the_full_count() -> None:
     out = io.StringIO()
     counter = ProgressCounter([], None, ProgressBar("stream", file=out))
@@ -200,6 +204,7 @@ def test_bar_of_unknown_size_ends_at_the_full_count() -> None:
     assert "0.98k/0.98k" in out.getvalue()  # 1000 bytes in KiB
 
 
+@needs("tqdm")
 def test_bar_closed_early_keeps_its_state() -> None:
     out = io.StringIO()
     counter = ProgressCounter([], 4000, ProgressBar("part", file=out))
@@ -208,6 +213,7 @@ def test_bar_closed_early_keeps_its_state() -> None:
     assert "25%" in out.getvalue()
 
 
+@needs("tqdm")
 def test_bar_writes_to_stderr_by_default(capsys: pytest.CaptureFixture[str]) -> None:
     bar = ProgressBar("default")
     bar(10, 10)
@@ -259,6 +265,7 @@ def test_progress_bar_without_tqdm_says_what_to_install(monkeypatch: pytest.Monk
     assert isinstance(BodyProgress.create(progress_bar=False), BodyProgress)
 
 
+@needs("tqdm")
 def test_progress_bar_with_tqdm() -> None:
     out = io.StringIO()
     plugin = BodyProgress.create(progress_bar=True, progress_file=out, min_size=0)
