@@ -16,7 +16,8 @@ import pytest
 from servers import KeepAliveServer
 
 from kclient import HttpClient, Httpx
-from kclient.engines._httpcore_pool import PoolKeeper, keep_pool
+from kclient.engines import _httpcore_pool
+from kclient.engines._httpcore_pool import PoolKeeper, keep_pool, verified
 
 pytestmark = pytest.mark.anyio
 
@@ -58,15 +59,41 @@ async def test_the_engine_runs_the_keeper_on_its_pool(server: KeepAliveServer) -
         assert not isinstance(pool._assign_requests_to_connections, PoolKeeper)
 
 
-def test_a_pool_it_does_not_know_is_left_alone() -> None:
+@pytest.fixture
+def warn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keeper warns once per process; each test here sees its own first time."""
+    monkeypatch.setattr(_httpcore_pool, "_warned", [])
+
+
+def test_a_pool_it_does_not_know_is_left_alone_with_a_warning(warn_again: None) -> None:
     class Unknown:
         def _assign_requests_to_connections(self) -> list[Any]:
             return []
 
     pool = Unknown()
-    assert keep_pool(pool) is False
     assert keep_pool(None) is False
+    with pytest.warns(RuntimeWarning, match="httpcore's own pool bookkeeping runs"):
+        assert keep_pool(pool) is False
     assert not isinstance(pool._assign_requests_to_connections, PoolKeeper)
+
+
+def test_verified_versions() -> None:
+    low, high = _httpcore_pool.VERIFIED_HTTPCORE
+    assert verified(".".join(map(str, low))) and verified(".".join(map(str, high)))
+    for version in ("0.18.0", "1.1.0", "2.0.0", "1.0", "unknown", f"{high[0]}.{high[1]}.{high[2] + 1}"):
+        assert not verified(version), version
+
+
+async def test_an_unverified_httpcore_runs_its_own_pass_and_the_engine_still_works(
+    server: KeepAliveServer, monkeypatch: pytest.MonkeyPatch, warn_again: None
+) -> None:
+    monkeypatch.setattr(_httpcore_pool, "_httpcore_version", lambda: "1.1.0")
+    with pytest.warns(RuntimeWarning, match=r"httpcore 1\.1\.0"):
+        async with httpx_client() as client:
+            for _ in range(3):
+                assert (await client.get(server.url)).status == 200
+            pool = client.engine._client._transport._pool  # type: ignore[attr-defined]
+            assert not isinstance(pool._assign_requests_to_connections, PoolKeeper)
 
 
 async def test_one_idle_connection_goes_to_one_queued_request(server: KeepAliveServer, requeues: list[object]) -> None:

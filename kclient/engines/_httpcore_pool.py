@@ -25,19 +25,26 @@ offered again (HTTP/2 ones are, to multiplex); idle connections are counted once
 ones are neither counted nor closed; a connection is asked whether it has expired when it
 is about to be reused, and all idle ones at most once a second.
 
-This reads httpcore's private attributes. :func:`keep_pool` checks them first and leaves a
-pool it does not recognise as it is.
+This reads httpcore's private attributes, so it runs only on the httpcore releases it was
+verified with (:data:`VERIFIED_HTTPCORE`, through the newest the registry served when it was
+last checked). On any other release, or a pool without those attributes, :func:`keep_pool`
+leaves the pool as it is and warns once: httpx then runs with httpcore's own pass, slower
+and with its flaws, but as httpcore meant it.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 __all__ = ["PoolKeeper", "keep_pool"]
 
 #: The attributes of ``AsyncConnectionPool`` that :class:`PoolKeeper` reads.
 _POOL_ATTRIBUTES = ("_connections", "_requests", "_max_connections", "_max_keepalive_connections", "create_connection")
+#: The httpcore releases (major, minor, patch), inclusive, the keeper was verified with by
+#: tests/test_httpcore_pool.py and tests/engines (the Httpx engine).
+VERIFIED_HTTPCORE = ((1, 0, 0), (1, 0, 9))
 #: Seconds between two checks of every idle connection for expiry (keep-alive time, closed by the server).
 SWEEP_INTERVAL = 1.0
 
@@ -48,10 +55,49 @@ def keep_pool(pool: Any) -> bool:
     Returns whether it did: a pool without the attributes the keeper reads (another httpcore)
     keeps its own pass.
     """
-    if not hasattr(pool, "_assign_requests_to_connections") or not all(hasattr(pool, a) for a in _POOL_ATTRIBUTES):
+    if pool is None:
+        return False
+    if not verified(_httpcore_version()) or not all(
+        hasattr(pool, a) for a in ("_assign_requests_to_connections", *_POOL_ATTRIBUTES)
+    ):
+        _warn_once(_httpcore_version())
         return False
     pool._assign_requests_to_connections = PoolKeeper(pool)
     return True
+
+
+def verified(version: str) -> bool:
+    """Whether ``version`` (httpcore's ``__version__``) is one the keeper was verified with."""
+    try:
+        number = tuple(int(part) for part in version.split(".")[:3])
+    except ValueError:
+        return False
+    low, high = VERIFIED_HTTPCORE
+    return len(number) == 3 and low <= number <= high
+
+
+def _httpcore_version() -> str:
+    import httpcore
+
+    return str(getattr(httpcore, "__version__", "unknown"))
+
+
+_warned: list[bool] = []
+
+
+def _warn_once(version: str) -> None:
+    if _warned:
+        return
+    _warned.append(True)
+    low, high = (".".join(map(str, v)) for v in VERIFIED_HTTPCORE)
+    warnings.warn(
+        f"kclient's Httpx engine keeps httpcore's connection pool on httpcore {low} to {high} only; "
+        f"httpcore {version} (or this pool) is not one of them, so httpcore's own pool bookkeeping runs "
+        "(slower under concurrency, and subject to encode/httpcore#1093). Install 'httpcore<=1.0.9' "
+        "or a kclient that knows this release.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 class PoolKeeper:
