@@ -187,3 +187,13 @@ def test_instructions_rejects_an_unknown_scenario() -> None:
     result = run_script("instructions.py", "--scenarios", "upload")
     assert result.returncode == 2
     assert "unknown scenario" in result.stderr
+
+
+def test_reentrant_tasks_prints_the_three_modes() -> None:
+    result = run_script("reentrant_tasks.py", "--rounds", "1", "--tasks", "200")
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()[2:]}
+    assert set(lines) == {"stock", "await", "blocking"}
+    assert lines["stock"].endswith(" C") and lines["await"].endswith(" C")
+    if sys.version_info < (3, 14):
+        assert lines["blocking"].endswith("pure Python")

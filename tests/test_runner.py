@@ -123,6 +123,38 @@ def test_nested_call_leaves_asyncio_run_and_get_event_loop_stock(tmp_path: Path)
     assert "ResourceWarning" not in done.stderr
 
 
+TASK_KIND = """
+import asyncio, sys
+import kclient
+
+C_TASK = asyncio.Task
+
+async def main():
+    async with kclient.HttpClient(kclient.Mock(lambda r: kclient.respond("ok"))) as client:
+        assert (await client.get("http://mock.invalid/")).text == "ok"
+        after_await = asyncio.Task is C_TASK
+        assert client.blocking.get("http://mock.invalid/").text == "ok"
+    return after_await, asyncio.Task is C_TASK, asyncio.Task is asyncio.tasks._PyTask
+
+print(*asyncio.run(main()))
+"""
+
+
+def test_await_keeps_the_c_task_and_a_blocking_call_swaps_it_for_the_process() -> None:
+    """What the README says of nest-asyncio2: ``await`` leaves ``asyncio.Task`` alone; the first
+    blocking call inside a running loop makes it the pure-Python task (Python < 3.14) for good."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", TASK_KIND], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    after_await, still_c, python_task = done.stdout.split()
+    assert after_await == "True"
+    if sys.version_info < (3, 14):
+        assert (still_c, python_task) == ("False", "True")
+    else:
+        assert still_c == "True"
+
+
 def test_each_thread_has_its_own_loop() -> None:
     results: dict[str, object] = {}
 
