@@ -7,12 +7,12 @@ multidict are imported on first use, which keeps ``import kclient`` cheap.
 
 from __future__ import annotations
 
-import codecs
 import io
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ._charset import content_charset, decode_text
 from ._errors import (
     ClientRequestError,
     DecodingError,
@@ -310,24 +310,13 @@ class Response:
     # -- decoded views ----------------------------------------------------------------------
     @property
     def charset(self) -> str | None:
-        """The charset named by the Content-Type header, if any and known to Python."""
-        ctype = self.headers.get("Content-Type", "")
-        for part in ctype.split(";")[1:]:
-            key, _, value = part.strip().partition("=")
-            if key.lower() == "charset":
-                name = value.strip().strip("\"'")
-                try:
-                    info = codecs.lookup(name)
-                except LookupError:
-                    return None
-                # "charset=zlib" names a codec, but not a text encoding: bytes.decode would refuse it.
-                return info.name if getattr(info, "_is_text_encoding", True) else None
-        return None
+        """The text encoding named by the Content-Type header, if any and usable (``kclient._charset``)."""
+        return content_charset(self.headers.get("Content-Type"))
 
     @property
     def text(self) -> str:
         """The body as text: the declared charset, else UTF-8, else Latin-1 (never fails)."""
-        return _decode(self.content, self.charset)
+        return decode_text(self.content, self.charset)
 
     def json(self, **loads_options: Any) -> Any:
         """The body parsed as JSON; raises ``DecodingError`` (a ``ValueError``) when it is not JSON."""
@@ -389,7 +378,7 @@ class Response:
         if self._content is None or not self._content:
             return ""
         # Cut in bytes first (a huge body is never decoded whole); a cut character becomes U+FFFD.
-        text = self._content[: limit * 4].decode(self.charset or "utf-8", errors="replace").strip()
+        text = decode_text(self._content[: limit * 4], self.charset or "utf-8").strip()
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
     def __repr__(self) -> str:
@@ -434,15 +423,6 @@ class _BodyChunks:
         closer = getattr(source, "aclose", None)
         if closer is not None:
             await closer()
-
-
-def _decode(content: bytes, charset: str | None) -> str:
-    if charset is not None:
-        return content.decode(charset, errors="replace")
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        return content.decode("latin-1")
 
 
 #: Bodies at least this large (with a known length) are read into a buffer presized up to ``PRESIZE_LIMIT``.

@@ -15,8 +15,10 @@ __all__ = ["has_control", "has_line_break", "is_host", "is_request_target", "is_
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 #: What would split a request line or a header into two: CR, LF, and NUL.
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
-#: What RFC 9110 forbids in a header value: the control characters but tab (CR, LF and NUL among them).
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: The control characters: C0 (NUL to US) and DEL.
+_CONTROLS = "".join(map(chr, range(0x20))) + "\x7f"
+#: ``allowed`` -> the control characters but those; "\t" is what RFC 9110 allows in a header value.
+_CONTROL: dict[str, re.Pattern[str]] = {}
 #: RFC 3986 ``reg-name`` (which covers IPv4 addresses): what a Host header may carry besides an IPv6 address.
 _REG_NAME = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
 #: The zone of a scoped IPv6 address, percent-encoded as in a URL (``fe80::1%25eth0``).
@@ -35,9 +37,18 @@ def has_line_break(text: str) -> bool:
     return _LINE_BREAK.search(text) is not None
 
 
-def has_control(text: str) -> bool:
-    """True when ``text`` holds a control character other than tab, which no header value may hold."""
-    return _CONTROL.search(text) is not None
+def has_control(text: str, *, allowed: str = "\t") -> bool:
+    """True when ``text`` holds a control character (C0 or DEL) not in ``allowed``.
+
+    By default tab is allowed: that is what no header value may hold (CR, LF and NUL among
+    them). A text body also holds line breaks and form feeds (``allowed="\t\n\r\f"``); a
+    shell word shows tab and LF as they are (``allowed="\t\n"``).
+    """
+    pattern = _CONTROL.get(allowed)
+    if pattern is None:
+        banned = "".join(c for c in _CONTROLS if c not in allowed)
+        pattern = _CONTROL[allowed] = re.compile(f"[{re.escape(banned)}]")
+    return pattern.search(text) is not None
 
 
 def is_host(text: str) -> bool:

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
-from kclient._redact import MASK, SECRET_HEADERS, SECRET_QUERY_KEYS, mask_credentials
+from kclient._redact import MASK, SECRET_QUERY_KEYS, mask_credentials, mask_form, mask_header_value, mask_json
+from kclient._syntax import has_control, has_line_break
 
 from ._errors import CellSyntaxError
 from ._items import ReadFile, add_form_field, guess_content_type, is_header_name, read_disk
@@ -458,7 +459,7 @@ def _header(cmd: _CurlCommand, value: str, word: Word) -> None:
     name = name.strip()
     if not is_header_name(name):
         raise cmd.error(f"-H {value!r}: {name!r} is not a header name", word)
-    if re.search(r"[\r\n\x00]", rest):
+    if has_line_break(rest):
         raise cmd.error(f"-H {name}: a header value cannot contain a line break or NUL", word)
     rest = rest.strip(" \t")
     if colon and not rest:  # "Name:" removes a header curl would add
@@ -842,14 +843,15 @@ def parse_curl(command: str, *, read_file: ReadFile | None = None, first_line: i
 _MAX_ONE_LINE = 80
 #: Form field names --data-urlencode takes as they are (it does not encode names).
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.~\[\]-]+\Z")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: Control characters shown as they are inside single quotes (any other needs ``$'...'``).
+_QUOTABLE_CONTROLS = "\t\n"
 _BINARY_NAME = "body.bin"
 
 
 def _quote(text: str) -> str:
     """``text`` quoted for a POSIX shell: ``shlex.quote``, or ``$'...'`` when it holds control
     characters (a carriage return would be invisible in single quotes)."""
-    if not _CONTROL.search(text):
+    if not has_control(text, allowed=_QUOTABLE_CONTROLS):
         return shlex.quote(text)
     escaped = []
     for char in text:
@@ -861,20 +863,11 @@ def _quote(text: str) -> str:
             escaped.append("\\r")
         elif char == "\t":
             escaped.append("\\t")
-        elif _CONTROL.match(char):
+        elif has_control(char):
             escaped.append(f"\\x{ord(char):02x}")
         else:
             escaped.append(char)
     return "$'" + "".join(escaped) + "'"
-
-
-def _mask_query(query: str, secret_keys: frozenset[str]) -> str:
-    pieces = []
-    for piece in query.split("&"):
-        name, equals, _ = piece.partition("=")
-        secret = equals and unquote_plus(name).lower() in secret_keys
-        pieces.append(f"{name}={MASK}" if secret else piece)
-    return "&".join(pieces)
 
 
 def _curl_url(spec: RequestSpec, secret_keys: frozenset[str] | None) -> str:
@@ -890,7 +883,7 @@ def _curl_url(spec: RequestSpec, secret_keys: frozenset[str] | None) -> str:
         query = f"{query}&{extra}" if query else extra
     netloc = parts.netloc
     if secret_keys is not None:
-        query = _mask_query(query, secret_keys)
+        query = mask_form(query, secret_keys)
         if parts.password is not None:
             userinfo, _, host = netloc.rpartition("@")
             netloc = f"{userinfo.split(':', 1)[0]}:{MASK}@{host}"
@@ -1012,30 +1005,19 @@ def _method_options(method: str, has_body: bool) -> list[str]:
     return [f"-X {_quote(method)}"]
 
 
-def _masked_json(value: Any, secret_keys: frozenset[str]) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: MASK if isinstance(k, str) and k.lower() in secret_keys else _masked_json(v, secret_keys)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_masked_json(v, secret_keys) for v in value]
-    return value
-
-
 def _masked_body(spec: RequestSpec, secret_keys: frozenset[str]) -> RequestSpec:
     """``spec`` with the values of its body's secret fields (``password``, ``token``...) as ``***``."""
     from ._display import _mask_body_text
 
     changes: dict[str, Any] = {}
     if spec.has_json:
-        changes["json"] = _masked_json(spec.json, secret_keys)
+        changes["json"] = mask_json(spec.json, secret_keys)
     if spec.form:
         changes["form"] = {name: MASK if name.lower() in secret_keys else value for name, value in spec.form.items()}
     if spec.content is not None:
         text = _text_or_none(spec.content)
         if text is not None:
-            masked = _mask_body_text(text, _media_type(_header_value(spec.headers, "Content-Type")))
+            masked = _mask_body_text(text, _media_type(_header_value(spec.headers, "Content-Type")), secret_keys)
             changes["content"] = masked.encode()
     return dataclasses.replace(spec, **changes) if changes else spec
 
@@ -1050,7 +1032,6 @@ def to_curl(spec: RequestSpec, *, masked: frozenset[str] | None = None, mask_sec
     body is referenced as ``@body.bin`` with a note to save it there.
     """
     extra = frozenset(name.lower() for name in masked or ())
-    secret_headers = SECRET_HEADERS | extra if mask_secrets else frozenset()
     secret_keys = SECRET_QUERY_KEYS | extra if mask_secrets else None
     out = _CurlOut()
     has_body = _body_options(spec if secret_keys is None else _masked_body(spec, secret_keys), out)
@@ -1059,7 +1040,7 @@ def to_curl(spec: RequestSpec, *, masked: frozenset[str] | None = None, mask_sec
     for name, value in spec.headers:
         if name.lower() in out.skip_headers:
             continue
-        shown = MASK if name.lower() in secret_headers else value
+        shown = mask_header_value(name, value, extra, extra) if mask_secrets else value
         header_options.append(f"-H {_quote(f'{name}: {shown}' if shown else f'{name};')}")
     url = _quote(_curl_url(spec, secret_keys))
     parts = [f"curl {url}", *_method_options(spec.method, has_body), *header_options, *body]

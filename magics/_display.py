@@ -16,17 +16,24 @@ a hex preview of binary data). Two promises hold in every path:
 from __future__ import annotations
 
 import base64
-import codecs
 import html
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kclient._redact import MASK, SECRET_HEADERS, SECRET_QUERY_KEYS, mask_credentials, mask_url_text
-from kclient.plugins.logs import scrub, secret_values
+from kclient._charset import content_charset, decode_text, is_utf8_start
+from kclient._redact import (
+    mask_credentials,
+    mask_form,
+    mask_json,
+    mask_json_text,
+    mask_url_text,
+    scrub,
+    secret_values,
+)
+from kclient._redact import mask_header_value as _mask_header
 
 if TYPE_CHECKING:
     from yarl import URL
@@ -61,15 +68,6 @@ MAX_TREE_DEPTH = 32
 
 #: A pretty-printed JSON body may grow to this many times the limit before the raw text is shown instead.
 MAX_PRETTY_GROWTH = 4
-
-#: Authorization schemes shown in front of the masked credentials (``Bearer ***``).
-_AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "token", "negotiate", "ntlm", "hoba", "mutual"})
-
-#: Headers whose values are URLs (masked with ``mask_url``).
-_URL_HEADERS = frozenset({"location", "content-location", "referer"})
-
-#: Headers holding ``name=value`` cookies, all values masked (``Set-Cookie`` keeps its attributes).
-_COOKIE_HEADERS = frozenset({"cookie", "set-cookie"})
 
 #: Text media types outside ``text/*``.
 _TEXT_TYPES = frozenset(
@@ -133,75 +131,24 @@ def _attr(text: str) -> str:
 # -- masking -----------------------------------------------------------------------------------------
 
 
-def _mask_cookies(value: str, *, keep_attributes: bool) -> str:
-    """``a=1; b=2`` as ``a=***; b=***``; with ``keep_attributes`` (Set-Cookie) only the first pair is
-    the cookie, the rest (``Path=/; HttpOnly``) are attributes and shown as they are."""
-    parts = value.split(";")
-    cookies = parts[:1] if keep_attributes else parts
-    masked = []
-    for part in cookies:
-        name, sep, _ = part.partition("=")
-        lead = part[: len(part) - len(part.lstrip())]
-        masked.append(f"{name}={MASK}" if sep else lead + MASK)
-    if keep_attributes:
-        masked.extend(parts[1:])
-    return ";".join(masked)
-
-
-def _mask_authorization(value: str) -> str:
-    """``Bearer abc`` as ``Bearer ***``: a known scheme stays, everything after it is masked."""
-    scheme, sep, _ = value.strip().partition(" ")
-    if sep and scheme.lower() in _AUTH_SCHEMES:
-        return f"{scheme} {MASK}"
-    return MASK
-
-
-_LINK_TARGET = re.compile(r"<([^>]*)>")
-
-
 def mask_header_value(name: str, value: str, extra: Iterable[str] = frozenset()) -> str:
-    """``value`` of header ``name`` as it may be shown.
+    """``value`` of header ``name`` as it may be shown (``kclient._redact.mask_header_value``).
 
-    Secret headers (``kclient._redact.SECRET_HEADERS`` and the lower-case names in ``extra``) are
-    masked: cookies keep their names (``session=***; Path=/``), Authorization keeps a known scheme
+    Secret headers (``kclient._redact.SECRET_HEADERS`` and the names in ``extra``) are masked:
+    cookies keep their names (``session=***; Path=/``), Authorization keeps a known scheme
     (``Bearer ***``), the rest become ``***``. URLs in ``Location``-like and ``Link`` headers lose
     their passwords and secret query values.
     """
-    lower = name.lower()
-    if lower in _COOKIE_HEADERS:
-        return _mask_cookies(value, keep_attributes=lower == "set-cookie")
-    if lower in ("authorization", "proxy-authorization"):
-        return _mask_authorization(value)
-    if lower in SECRET_HEADERS or lower in extra:
-        return MASK
-    if lower in _URL_HEADERS:
-        return mask_url_text(value.strip())
-    if lower == "link":
-        return _LINK_TARGET.sub(lambda m: f"<{mask_url_text(m.group(1))}>", value)
-    return value
+    return _mask_header(name, value, extra, keep_structure=True)
 
 
-_SECRET_KEYS_PATTERN = "|".join(sorted(map(re.escape, SECRET_QUERY_KEYS), key=len, reverse=True))
-_FORM_SECRET = re.compile(rf"(?i)(^|[&;])({_SECRET_KEYS_PATTERN})=([^&;]*)")
-_JSON_SECRET = re.compile(rf'(?i)("(?:{_SECRET_KEYS_PATTERN})"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^\s,\]}}{{\[][^\s,\]}}]*)')
-
-
-def _mask_body_text(text: str, media_type: str) -> str:
-    """Mask secret fields (``password=``, ``"token": ...``) of a request body shown as text."""
+def _mask_body_text(text: str, media_type: str, extra_keys: Iterable[str] = ()) -> str:
+    """Mask secret fields (``password=``, ``"token": ...`` and ``extra_keys``) of a request body shown as text."""
     if media_type == _FORM_TYPE:
-        return _FORM_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}={MASK}", text)
+        return mask_form(text, extra_keys)
     if _is_json_type(media_type):
-        return _JSON_SECRET.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
+        return mask_json_text(text, extra_keys)
     return text
-
-
-def _mask_json_value(value: Any) -> Any:
-    """A copy of a parsed JSON request body whose secret keys (``password``, ``token``...) hold ``***``."""
-    if isinstance(value, dict):
-        return {k: MASK if k.lower() in SECRET_QUERY_KEYS else _mask_json_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask_json_value(v) for v in value]
-    return value
 
 
 # -- options -----------------------------------------------------------------------------------------
@@ -242,20 +189,6 @@ def _media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def _charset(content_type: str) -> str | None:
-    """The text codec the Content-Type names, or None (unknown names and non-text codecs such as
-    ``zlib`` are ignored: decoding with them could expand a body without bound)."""
-    for part in content_type.split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.strip().lower() == "charset":
-            try:
-                info = codecs.lookup(value.strip().strip("\"'"))
-            except LookupError:
-                return None
-            return info.name if getattr(info, "_is_text_encoding", True) else None
-    return None
-
-
 def _is_json_type(media_type: str) -> bool:
     return media_type in ("application/json", "text/json") or media_type.endswith("+json")
 
@@ -267,13 +200,7 @@ def _is_text_type(media_type: str) -> bool:
 def _looks_textual(sample: bytes) -> bool:
     """True when ``sample`` (the start of a body of unknown type) reads as UTF-8 text."""
     head = sample[:4096]
-    if b"\0" in head:
-        return False
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return False
-    return True
+    return b"\0" not in head and is_utf8_start(head)
 
 
 def _classify(media_type: str, sample: bytes) -> str:
@@ -313,14 +240,7 @@ class _Excerpt:
 
     def decode(self) -> str:
         """The excerpt as text, secrets masked; a character cut at the limit is dropped, not shown as U+FFFD."""
-        final = not self.truncated
-        if self.charset is not None:
-            text = codecs.getincrementaldecoder(self.charset)(errors="replace").decode(self.data, final=final)
-        else:
-            try:
-                text = codecs.getincrementaldecoder("utf-8")().decode(self.data, final=final)
-            except UnicodeDecodeError:
-                text = self.data.decode("latin-1")
+        text = decode_text(self.data, self.charset, final=not self.truncated)
         return scrub(text, self.secrets) if self.secrets else text
 
     def note(self) -> _Rendered:
@@ -423,7 +343,7 @@ def _render_json(excerpt: _Excerpt, options: _Options, mask_secrets: bool) -> _R
     if not parsed:
         return _render_text(excerpt, mask_secrets)
     if mask_secrets:
-        value = _mask_json_value(value)
+        value = mask_json(value)
     try:
         pretty = json.dumps(value, indent=2, ensure_ascii=False)
     except (ValueError, RecursionError):
@@ -508,7 +428,7 @@ def _render_body(
     if not content:
         return _EMPTY
     media_type = _media_type(content_type)
-    excerpt = _Excerpt(content[: options.limit_bytes], len(content), media_type, _charset(content_type), secrets)
+    excerpt = _Excerpt(content[: options.limit_bytes], len(content), media_type, content_charset(content_type), secrets)
     kind = _classify(media_type, excerpt.data)
     if kind == "json":
         return _render_json(excerpt, options, mask_secrets)

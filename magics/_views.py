@@ -8,13 +8,44 @@ import html
 from collections.abc import Iterable
 from typing import Any
 
-from kclient import EngineRegistry, HttpClient, Response, describe_settings
+from kclient import Capabilities, ClientState, EngineRegistry, HttpClient, Response, describe_settings
 from kclient._redact import MASK
 
-__all__ = ["ClientSummary", "EngineTable", "Responses", "StatusView"]
+__all__ = [
+    "STATE_COLOURS",
+    "ClientSummary",
+    "EngineTable",
+    "Responses",
+    "StatusView",
+    "badge_html",
+    "capabilities_text",
+]
 
 _LEFT = "style='text-align:left'"
-_STATE_COLOURS = {"ACTIVE": "#1a7f37", "CLOSING": "#9a6700", "CLOSED": "#57606a", "CANCELLED": "#cf222e"}
+
+#: The colours of a client's state badge, here and in the widgets: green, amber, grey, red.
+STATE_COLOURS = {
+    ClientState.ACTIVE: "#1a7f37",
+    ClientState.CLOSING: "#9a6700",
+    ClientState.CLOSED: "#57606a",
+    ClientState.CANCELLED: "#cf222e",
+}
+
+
+def badge_html(state: ClientState | None) -> str:
+    """The state badge: the state's name as the only text of ``span.kclient-state``."""
+    if state is None:
+        return '<span class="kclient-state kclient-state-NONE" style="opacity:0.7">no client</span>'
+    colour = STATE_COLOURS[state]
+    return (
+        f'<span class="kclient-state kclient-state-{state.name}" style="background:{colour};color:white;'
+        f'border-radius:8px;padding:1px 8px;font-weight:bold">{state.name}</span>'
+    )
+
+
+def capabilities_text(caps: Capabilities) -> str:
+    """An engine's capabilities for listings: ``Capabilities.describe()`` and its async backends."""
+    return f"{caps.describe()}; runs on {', '.join(sorted(caps.backends))}"
 
 
 class _View:
@@ -60,11 +91,7 @@ class StatusView(_View):
         ]
 
     def _html(self) -> str:
-        colour = _STATE_COLOURS.get(self.status.state.name, "#57606a")
-        badge = (
-            f"<span style='background:{colour};color:white;border-radius:8px;padding:1px 8px'>"
-            f"{html.escape(self.status.state.name)}</span>"
-        )
+        badge = badge_html(self.status.state)
         return (
             super()
             ._html()
@@ -112,21 +139,7 @@ class EngineTable(_View):
         self.entries: list[tuple[str, str, str, str]] = []
         for info in registry:
             available = "yes" if info.available else f"no: {info.install_hint}"
-            capabilities = "-"
-            if info.available:
-                caps = info.load().capabilities
-                features = [
-                    name
-                    for name, on in (
-                        ("http2", caps.http2),
-                        ("pipelining", caps.pipelining),
-                        ("streaming", caps.streaming),
-                        ("threads", caps.worker_threads),
-                    )
-                    if on
-                ]
-                proxies = "/".join(sorted(caps.proxies)) or "none"
-                capabilities = f"{', '.join(features) or '-'}; proxies {proxies}; {'/'.join(sorted(caps.backends))}"
+            capabilities = capabilities_text(info.load().capabilities) if info.available else "-"
             extras = ", ".join(info.extras) or "-"
             self.entries.append((info.name, available, extras, capabilities))
 

@@ -56,10 +56,12 @@ from kclient._redact import mask_credentials, mask_url_text
 from ._display import DEFAULT_LIMIT_BYTES, display_bundle, format_elapsed
 from ._items import add_form_field, expand_url, is_header_name
 from ._spec import RequestSpec
+from ._views import STATE_COLOURS, badge_html
 
 __all__ = [
     "BODY_KINDS",
     "METHODS",
+    "STATE_COLOURS",
     "ComposeError",
     "ConfigForm",
     "EnginePicker",
@@ -87,14 +89,6 @@ MAX_CONCURRENT = 500
 
 #: Errors kept by an error area (the oldest are dropped; repeated messages are counted).
 MAX_ERRORS = 50
-
-#: Badge colours: green, amber, grey, red.
-STATE_COLOURS = {
-    ClientState.ACTIVE: "#1a7f37",
-    ClientState.CLOSING: "#9a6700",
-    ClientState.CLOSED: "#57606a",
-    ClientState.CANCELLED: "#cf222e",
-}
 
 _ERROR_STYLE = "color:#cf222e"
 _DIM_STYLE = "opacity:0.7"
@@ -884,17 +878,6 @@ _NO_RESPONSE = f'<span style="{_DIM_STYLE}">no response yet</span>'
 
 
 # -- lifecycle panel ---------------------------------------------------------------------------------
-
-
-def badge_html(state: ClientState | None) -> str:
-    """The state badge: the state's name as the only text of ``span.kclient-state``."""
-    if state is None:
-        return '<span class="kclient-state kclient-state-NONE" style="opacity:0.7">no client</span>'
-    colour = STATE_COLOURS[state]
-    return (
-        f'<span class="kclient-state kclient-state-{state.name}" style="background:{colour};color:white;'
-        f'border-radius:8px;padding:1px 8px;font-weight:bold">{state.name}</span>'
-    )
 
 
 def counts_text(status: ClientStatus) -> str:

@@ -13,18 +13,28 @@ The module is named ``logs`` so that it does not shadow the standard library's
 
 from __future__ import annotations
 
-import codecs
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .._charset import content_charset, decode_text, is_utf8_start
 from .._errors import ResponseNotReadError
 from .._models import Request, Response
 from .._plugin import Plugin, PluginConfig, Send, SendOrder
-from .._redact import MASK, SECRET_HEADERS, SECRET_QUERY_KEYS, mask_credentials
+from .._redact import (
+    SECRET_HEADERS,
+    SECRET_QUERY_KEYS,
+    mask_credentials,
+    mask_form,
+    mask_header_value,
+    mask_url,
+    scrub,
+    secret_values,
+)
 from .._settings import setting
+from .._syntax import has_control, is_token
 
 if TYPE_CHECKING:
     from yarl import URL
@@ -54,13 +64,6 @@ DEFAULT_LOGGER = "kclient"
 _INFO = 20
 _WARNING = 30
 
-#: Secrets shorter than this are masked where they stand (a header, a query value) but not
-#: searched for in bodies and messages, where replacing "1" or "ok" would garble everything.
-_MIN_SECRET = 4
-
-#: Headers whose value is a URL: shown with its credentials and secret query values masked.
-_URL_HEADERS = frozenset({"location", "content-location", "referer"})
-
 #: Content types shown as text besides ``text/*`` (and any type that declares a charset).
 _TEXT_TYPES = frozenset(
     {
@@ -83,8 +86,8 @@ _TEXT_TYPES = frozenset(
 
 _FORM = "application/x-www-form-urlencoded"
 
-#: Control characters that make an unlabelled body binary (tab, line breaks and form feed are text).
-_CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\r\f") | {"\x7f"}
+#: Control characters a text body holds; any other makes an unlabelled body binary.
+_TEXT_CONTROLS = "\t\n\r\f"
 
 
 class LogLevel(Enum):
@@ -146,7 +149,7 @@ def _logger(value: Any) -> str | LoggerLike:
 def _header_names(value: Any) -> frozenset[str]:
     names = _names(value, "a header name or a list of header names such as ['X-Session']")
     for name in names:
-        if not name.isascii() or any(c in name for c in ' \t\r\n\x00:"(),/;<=>?@[\\]{}'):
+        if not is_token(name):
             raise ValueError(f"{name!r} is not a valid header name")
     return names
 
@@ -200,14 +203,9 @@ def mask_log_url(url: URL, masked_query_params: Iterable[str] = ()) -> str:
     """``url`` as text with its password and the values of secret query parameters as ``***``.
 
     Secret parameters are those of ``kclient._redact.SECRET_QUERY_KEYS`` and ``masked_query_params``
-    (case-insensitive). The user name is kept.
+    (case-insensitive). The user name is kept. (``kclient._redact.mask_url``.)
     """
-    secret = SECRET_QUERY_KEYS.union(name.lower() for name in masked_query_params)
-    if url.password is not None:
-        url = url.with_password(MASK)
-    if url.query_string and any(key.lower() in secret for key in url.query):
-        url = url.with_query([(k, MASK if k.lower() in secret else v) for k, v in url.query.items()])
-    return str(url)
+    return mask_url(url, masked_query_params)
 
 
 def mask_headers(
@@ -217,108 +215,12 @@ def mask_headers(
 
     Secret headers are ``kclient._redact.SECRET_HEADERS`` (Authorization, Proxy-Authorization,
     Cookie, Set-Cookie, X-Api-Key, X-Auth-Token), which cannot be unmasked, and ``names``
-    (case-insensitive). Location, Content-Location and Referer are URLs: their credentials and
-    secret query values are masked as in ``mask_log_url``.
+    (case-insensitive). Location, Content-Location and Referer are URLs, and so are the targets
+    of Link: their credentials and secret query values are masked as in ``mask_log_url``
+    (``kclient._redact.mask_header_value``).
     """
-    secret = SECRET_HEADERS.union(name.lower() for name in names)
-    query_names = frozenset(masked_query_params)
-    shown: list[tuple[str, str]] = []
-    for name, value in headers.items():
-        key = name.lower()
-        if key in secret:
-            shown.append((name, MASK))
-        elif key in _URL_HEADERS:
-            shown.append((name, _mask_url_value(value, query_names)))
-        else:
-            shown.append((name, value))
-    return shown
-
-
-def _mask_url_value(value: str, query_names: frozenset[str]) -> str:
-    """A header's URL with credentials and secret query values masked; text that is no URL still
-    gets its user-info masked."""
-    from yarl import URL
-
-    try:
-        return mask_log_url(URL(value), query_names)
-    except (TypeError, ValueError):
-        return mask_credentials(value)
-
-
-def secret_values(
-    request: Request,
-    masked_headers: Iterable[str] = (),
-    masked_query_params: Iterable[str] = (),
-    response_headers: Mapping[str, str] | None = None,
-) -> tuple[str, ...]:
-    """The secrets of an exchange, longest first, to be searched for in bodies and messages.
-
-    They are the values of masked headers (with the credentials after an ``Authorization``
-    scheme and each cookie value), the URL's password (as typed, percent-encoded and inside
-    Basic credentials) and the values of secret query parameters. Secrets shorter than 4
-    characters are left out: masking every "1" of a body would make it unreadable.
-    """
-    header_names = SECRET_HEADERS.union(name.lower() for name in masked_headers)
-    found: set[str] = set()
-    for headers in (request.headers, response_headers or {}):
-        for name, value in headers.items():
-            key = name.lower()
-            if key in header_names:
-                found.update(_header_secrets(key, value))
-    query_names = SECRET_QUERY_KEYS.union(name.lower() for name in masked_query_params)
-    found.update(_url_secrets(request.url, query_names))
-    found.update(_form_secrets(request, query_names))
-    return tuple(sorted((s for s in found if len(s) >= _MIN_SECRET), key=len, reverse=True))
-
-
-def _form_secrets(request: Request, names: frozenset[str]) -> list[str]:
-    """The values of a form body's secret fields (``password=...``): an echo may repeat them."""
-    content = request.content
-    if not isinstance(content, bytes) or not content:
-        return []
-    media = (request.headers.get("Content-Type") or "").partition(";")[0].strip().lower()
-    if media != _FORM:
-        return []
-    from urllib.parse import parse_qsl, quote, quote_plus
-
-    pairs = parse_qsl(content.decode("latin-1"), keep_blank_values=False)
-    secrets = [value for key, value in pairs if key.lower() in names]
-    return [*secrets, *(quote(value, safe="") for value in secrets), *(quote_plus(value) for value in secrets)]
-
-
-def _header_secrets(name: str, value: str) -> list[str]:
-    """A secret header's value and the parts of it an echo or an error page may quote alone."""
-    value = value.strip()
-    found = [value]
-    if name == "set-cookie":
-        found.append(value.split(";", 1)[0].partition("=")[2].strip().strip('"'))
-    elif name == "cookie":
-        found.extend(pair.partition("=")[2].strip().strip('"') for pair in value.split(";"))
-    elif " " in value:
-        found.append(value.partition(" ")[2].strip())  # "Bearer <token>", "Basic <credentials>"
-    return found
-
-
-def _url_secrets(url: URL, query_names: frozenset[str]) -> list[str]:
-    import base64
-    from urllib.parse import quote, quote_plus
-
-    found: list[str] = []
-    if url.password:
-        credentials = f"{url.user or ''}:{url.password}".encode()
-        found += [url.password, url.raw_password or "", base64.b64encode(credentials).decode("ascii")]
-    for key, value in url.query.items():
-        if key.lower() in query_names and value:
-            found += [value, quote(value, safe=""), quote_plus(value, safe="")]
-    return found
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each secret replaced by ``***`` (longest secrets first)."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
+    names, query_names = frozenset(name.lower() for name in names), tuple(masked_query_params)
+    return [(name, mask_header_value(name, value, names, query_names)) for name, value in headers.items()]
 
 
 # -- bodies -----------------------------------------------------------------------------------
@@ -335,37 +237,11 @@ def is_text_type(content_type: str | None) -> bool | None:
     return "charset=" in params.lower()
 
 
-def _charset(content_type: str | None) -> str:
-    """The charset named by ``content_type`` when Python knows it, else UTF-8."""
-    for part in (content_type or "").split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset":
-            try:
-                return codecs.lookup(value.strip().strip("\"'")).name
-            except LookupError:
-                break
-    return "utf-8"
-
-
 def _looks_like_text(sample: bytes) -> bool:
-    """A body without a content type is text when its start is UTF-8 without control characters."""
-    try:
-        text = codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-    except UnicodeDecodeError:
-        return False
-    return not _CONTROL.intersection(text)
-
-
-def _mask_form(text: str, names: frozenset[str]) -> str:
-    """A form-encoded body with the values of secret fields as ``***``; the rest kept as it is."""
-    from urllib.parse import unquote_plus
-
-    pairs = text.split("&")
-    for index, pair in enumerate(pairs):
-        key, eq, _ = pair.partition("=")
-        if eq and unquote_plus(key).lower() in names:
-            pairs[index] = f"{key}={MASK}"
-    return "&".join(pairs)
+    """A body without a content type is text when its start is UTF-8 without control characters
+    (tab, line breaks and form feed are text)."""
+    # Control characters are ASCII, and UTF-8 holds ASCII bytes only as ASCII characters.
+    return is_utf8_start(sample) and not has_control(sample.decode("latin-1"), allowed=_TEXT_CONTROLS)
 
 
 def describe_body(
@@ -392,11 +268,11 @@ def describe_body(
         return [f"body: {size}, binary, not logged"]
     if body_limit == 0:
         return [f"body: {size}, not logged (body_limit is 0)"]
-    decoder = codecs.getincrementaldecoder(_charset(content_type))(errors="replace")
-    text = decoder.decode(shown, final=len(shown) == len(content))  # a character cut at the limit is dropped
+    # Undecodable bytes are replaced (UTF-8 by default); a character cut at the limit is dropped.
+    text = decode_text(shown, content_charset(content_type) or "utf-8", final=len(shown) == len(content))
     media = (content_type or "").partition(";")[0].strip().lower()
     if media == _FORM:
-        text = _mask_form(text, SECRET_QUERY_KEYS.union(name.lower() for name in masked_query_params))
+        text = mask_form(text, masked_query_params)
     text = scrub(text, secrets)
     if len(shown) < len(content):
         return [f"body: {size}, first {len(shown)} bytes shown", *text.splitlines(), "…"]

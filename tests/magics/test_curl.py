@@ -738,3 +738,17 @@ def test_round_trip_gives_back_an_equivalent_spec(request_spec: RequestSpec) -> 
 def test_browser_copies_survive_export_and_import(command: str) -> None:
     imported = parse_curl(command)
     assert parse_curl(to_curl(imported, mask_secrets=False)) == imported
+
+
+@pytest.mark.parametrize(
+    ("body", "quoted"),
+    [
+        (b"line1\nline2", "'line1\nline2'"),  # tab and LF show as they are in single quotes
+        (b"a\tb", "'a\tb'"),
+        (b"a\x0cb", "$'a\\x0cb'"),  # any other control character needs $'...'
+        (b"a\x1b[0mb", "$'a\\x1b[0mb'"),
+    ],
+)
+def test_to_curl_quotes_control_characters_by_kclient_syntax(body: bytes, quoted: str) -> None:
+    command = to_curl(spec("POST", "http://x", content=body, headers=[("Content-Type", "text/plain")]))
+    assert command.endswith(f"--data-raw {quoted}")

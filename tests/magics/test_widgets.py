@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import html
+import json
 import re
 import subprocess
 import sys
@@ -174,14 +175,25 @@ def test_parse_body(typed: str, kind: str, field: str, expected: Any) -> None:
     assert getattr(spec, field) == expected
 
 
+TRAILING_COMMA = '{"a": 1,}'
+
+
+def _json_error(text: str) -> str:
+    """This Python's json error for ``text``, with its place (3.13 words and places a trailing comma its own way)."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        return f"{error.msg} at line {error.lineno}, column {error.colno}"
+    raise AssertionError(f"{text!r} is valid JSON")
+
+
 @pytest.mark.parametrize(
     ("typed", "kind", "message"),
     [
         (
-            '{"a": 1,}',
+            TRAILING_COMMA,
             "JSON",
-            "The body is not valid JSON: Expecting property name enclosed in double quotes at line 1, column 9. "
-            "Choose form or raw for other bodies.",
+            "The body is not valid JSON: " + _json_error(TRAILING_COMMA) + ". Choose form or raw for other bodies.",
         ),
         ("a=1\nnot a field", "form", "Form body, line 2: expected name=value, not 'not a field'."),
         ("=1", "form", "Form body, line 1: expected name=value, not '=1'."),
@@ -488,6 +500,20 @@ async def test_badge_shows_exactly_the_state_name_in_a_stable_element() -> None:
         for state in ClientState:
             assert badge_html(state).endswith(f">{state.name}</span>")
             assert f'class="kclient-state kclient-state-{state.name}"' in badge_html(state)
+    finally:
+        await finish(client)
+
+
+@pytest.mark.anyio
+async def test_the_state_view_shows_the_same_badge_as_the_panel() -> None:
+    from kclient.magics._views import StatusView
+
+    client = mock_client(_ignore)
+    try:
+        assert badge_html(ClientState.ACTIVE) in StatusView(client)._repr_mimebundle_()["text/html"]
+        client.close()
+        await client.join()
+        assert badge_html(ClientState.CLOSED) in StatusView(client)._repr_mimebundle_()["text/html"]
     finally:
         await finish(client)
 
