@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from ._blocking import BlockingClient
 from ._client_config import HttpClientConfig
+from ._describe import describe
 from ._engine import Engine
 from ._errors import ClientCancelledError, ConfigError, InvalidRequestError, RequestTimeout
 from ._lifecycle import ClientStatus, Lifecycle, StatusListener
 from ._limits import DEFAULT_LIMITS, BodyLimits, body_too_large
 from ._models import Request, Response, Timeouts
 from ._plugin import Plugin, Send, SendOrder, compose, overrides_send
-from ._redact import mask_url
 from ._registry import EngineRegistry, default_registry
 from ._request_options import PLUGIN_OPTIONS
 from ._runner import run
@@ -214,7 +214,7 @@ class HttpClient:
         # The same stages as stream() below, written out flat: this is the measured hot path,
         # and a shared generator-based context manager costs several microseconds a request.
         request = self._prepare(_build_request(method, url, options, self._base_url))
-        scope = self._lifecycle.begin(lambda: _describe(request))
+        scope = self._lifecycle.begin(lambda: describe(request))
         ok = False
         try:
             with scope:
@@ -268,7 +268,7 @@ class HttpClient:
         import anyio
 
         request = self._prepare(_build_request(method, url, options, self._base_url))
-        scope = self._lifecycle.begin(lambda: _describe(request))
+        scope = self._lifecycle.begin(lambda: describe(request))
         ok = False
         try:
             with scope:
@@ -376,12 +376,12 @@ class HttpClient:
         return response
 
     def _cancelled(self, request: Request) -> ClientCancelledError:
-        return ClientCancelledError(f"{self.name} was cancelled while {_describe(request)} was in flight.")
+        return ClientCancelledError(f"{self.name} was cancelled while {describe(request)} was in flight.")
 
     @staticmethod
     def _timed_out(request: Request) -> RequestTimeout:
         return RequestTimeout(
-            f"{_describe(request)} took longer than the request timeout of {request.timeouts.request} s."
+            f"{describe(request)} took longer than the request timeout of {request.timeouts.request} s."
         )
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -433,10 +433,6 @@ class HttpClient:
             f"<{self.name} engine={self._engine.name} ({how}) state={status.state} "
             f"in_flight={status.in_flight} completed={status.completed} failed={status.failed}>"
         )
-
-
-def _describe(request: Request) -> str:
-    return f"{request.method} {mask_url(request.url)}"
 
 
 def _asyncio_loop() -> asyncio.AbstractEventLoop | None:

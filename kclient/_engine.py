@@ -12,14 +12,17 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ._errors import ConfigError, UnsupportedSettingError
-from ._models import Request, Response, Timeouts
+from ._errors import ConfigError, TransportError, UnsupportedSettingError
+from ._models import NO_TIMEOUTS, Request, Response, Timeouts
 from ._proxy import ProxyConfig, ProxyKind
 from ._settings import build_settings, setting
 
-__all__ = ["Capabilities", "Engine", "EngineConfig", "require_module"]
+if TYPE_CHECKING:
+    from asyncio import AbstractEventLoop
+
+__all__ = ["Capabilities", "Engine", "EngineConfig", "leave_loop", "require_module"]
 
 
 def _proxy_or_none(value: object) -> ProxyConfig | None:
@@ -133,7 +136,7 @@ class Engine(abc.ABC):
 
     def default_timeouts(self) -> Timeouts:
         """Timeouts from the engine's settings, used where neither the request nor a plugin set one."""
-        return _NO_TIMEOUTS
+        return NO_TIMEOUTS
 
     async def aclose(self) -> None:  # noqa: B027 - engines without resources need not override
         """Release connections, threads and sessions; idempotent."""
@@ -158,7 +161,21 @@ class Engine(abc.ABC):
         return f"{type(self).__name__}({self.settings_text()})"
 
 
-_NO_TIMEOUTS = Timeouts()
+def leave_loop(engine: str, bound: AbstractEventLoop | None, *, holds_connections: bool) -> bool:
+    """An engine whose connections belong to the event loop ``bound`` is used on another one.
+
+    Raises ``TransportError`` when ``bound`` still runs and the engine holds connections there
+    (they cannot be used, nor closed, from another loop: one engine per event loop). Returns True
+    when the engine must drop what it holds and start over on the running loop (``bound`` is
+    closed, or nothing is open there), False when it was bound to no loop yet.
+    """
+    if bound is None:
+        return False
+    if holds_connections and not bound.is_closed():
+        raise TransportError(
+            f"This {engine} engine's connections belong to another running event loop; use one engine per event loop."
+        )
+    return True
 
 
 def require_module(engine: str, module: str, what: str, extra: str, *, package: str | None = None) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ._describe import describe
 from ._errors import ResponseTooLargeError
 from ._redact import mask_url
 from ._settings import setting
@@ -62,16 +63,12 @@ class BodyLimits:
 DEFAULT_LIMITS = BodyLimits()
 
 
-def _describe(request: Request) -> str:
-    return f"{request.method} {mask_url(request.url)}"
-
-
 def body_too_large(request: Request, size: int, *, declared: bool = False) -> ResponseTooLargeError:
     """The error for a buffered body past ``max_body_size`` (``size``: what arrived, or what was declared)."""
     limit = request.limits.max_body_size
     what = f"declares a body of {size:,} bytes" if declared else f"sent more than {limit:,} bytes of body"
     return ResponseTooLargeError(
-        f"The answer to {_describe(request)} {what}, over max_body_size={limit:,}. Read it in chunks with "
+        f"The answer to {describe(request)} {what}, over max_body_size={limit:,}. Read it in chunks with "
         "`async with client.stream(...) as r: async for chunk in r.aiter_bytes()`, or raise the limit: "
         "max_body_size=... on the request, or c.limits(max_body_size=...) in the configure block (None: no limit).",
         limit_name="max_body_size",
@@ -100,7 +97,7 @@ class DecompressionGuard:
         ratio = self._ratio
         if ratio is not None and total > self._floor and total > ratio * self._consumed:
             raise ResponseTooLargeError(
-                f"The body of {_describe(self._request)} expands from {self._consumed:,} compressed bytes to over "
+                f"The body of {describe(self._request)} expands from {self._consumed:,} compressed bytes to over "
                 f"{total:,} (more than max_decompression_ratio={ratio:g} past {self._floor:,} bytes): "
                 "it looks like a decompression bomb, so the read was stopped. If the data is genuine, raise the "
                 "limit with c.limits(max_decompression_ratio=...) in the configure block (None: no guard).",

@@ -8,9 +8,13 @@ The engine runs on asyncio only, so the async tests run on asyncio.
 
 from __future__ import annotations
 
+import pytest
+
+# The Urllib3 and Aiohttp engines are extras: without one, its tests skip naming it.
+pytest.importorskip("aiohttp", reason="needs aiohttp: pip install 'kclient[aiohttp]'")
+
 import asyncio
 import contextlib
-import gc
 import ssl
 import sys
 import tempfile
@@ -20,9 +24,11 @@ from typing import Any
 
 import aiohttp
 import anyio
-import pytest
 from engines.faults import FaultServer
 from engines.support import HANG_GUARD
+from error_maps import all_subclasses, assert_all_decided, assert_catches_unmapped
+from error_maps import mapping_problems as check_mapping
+from extras import needs
 from servers import SilentServer, Tinyproxy, running_microsocks, running_tinyproxy
 from yarl import URL
 
@@ -34,7 +40,6 @@ from kclient import (
     DecodingError,
     HttpClient,
     InvalidRequestError,
-    KClientError,
     ProtocolError,
     ProxyBuilder,
     ProxyError,
@@ -149,6 +154,7 @@ def test_what_aiohttp_cannot_do_is_refused_at_creation(settings: dict[str, Any],
         Aiohttp(**settings)
 
 
+@needs("aiohttp_socks")
 def test_socks_proxy_needs_aiohttp_socks(monkeypatch: pytest.MonkeyPatch) -> None:
     proxy = ProxyBuilder.socks("127.0.0.1", 1080, username="user", password="s3cret-socks")
     assert Aiohttp(proxy=proxy).config.proxy == proxy  # installed here: accepted
@@ -183,14 +189,6 @@ def test_trio_is_refused_naming_an_engine_for_it() -> None:
 GENERIC = (aiohttp.ClientError,)
 
 
-def all_subclasses(cls: type[BaseException]) -> list[type[BaseException]]:
-    found: list[type[BaseException]] = []
-    for sub in cls.__subclasses__():
-        found.append(sub)
-        found.extend(all_subclasses(sub))
-    return found
-
-
 def aiohttp_exception_classes() -> list[type[BaseException]]:
     """Every exception class of aiohttp's public namespace and every ClientError subclass, the root excluded."""
     public = [getattr(aiohttp, name) for name in aiohttp.__all__]
@@ -206,58 +204,37 @@ def mapping_problems(classes: list[type[BaseException]]) -> list[str]:
     closed"), ClientOSError, ClientResponseError...), so each has an entry, and an entry of a
     base cannot be told from a catch-all: a class is decided only when it has an entry of its own.
     """
-    mapped = dict(EXCEPTION_MAP)
-    problems = []
-    for cls in classes:
-        error_class = kclient_error_for(cls.__new__(cls))  # isinstance is all the map looks at
-        if not (issubclass(error_class, KClientError) and error_class is not KClientError):
-            problems.append(f"{cls.__qualname__} -> {error_class!r} is not a specific KClientError subclass")
-        if cls not in mapped:
-            nearest = next((base.__name__ for base in cls.__mro__ if base in mapped), "nothing")
-            problems.append(
-                f"{cls.__qualname__} is only mapped by a catch-all (the entry of {nearest}): add it to EXCEPTION_MAP"
-            )
-        elif error_class is not mapped[cls]:
-            problems.append(
-                f"{cls.__qualname__} -> {error_class.__name__}, but its own entry says {mapped[cls].__name__}: "
-                "EXCEPTION_MAP is out of order"
-            )
-    return problems
+    return check_mapping(
+        classes,
+        EXCEPTION_MAP,
+        lambda cls: kclient_error_for(cls.__new__(cls)),  # isinstance is all the map looks at
+        generic=GENERIC,
+        own_entry=True,
+    )
 
 
 def test_every_aiohttp_exception_has_a_deliberate_mapping() -> None:
-    classes = aiohttp_exception_classes()
-    for expected in (
+    expected = (
         aiohttp.ClientConnectorCertificateError,
         aiohttp.ServerDisconnectedError,
         aiohttp.ClientPayloadError,
         aiohttp.WebSocketError,
         aiohttp.ClientConnectionError,
-    ):
-        assert expected in classes
-    problems = mapping_problems(classes)
-    assert not problems, "EXCEPTION_MAP misses aiohttp exceptions:\n" + "\n".join(problems)
+    )
+    assert_all_decided(aiohttp_exception_classes(), expected, mapping_problems, "aiohttp")
 
 
 def test_the_mapping_check_catches_a_class_only_a_catch_all_maps() -> None:
-    # What a future aiohttp could add; passed explicitly, and collected afterwards, so that the
-    # test above never sees them in __subclasses__().
-    class FutureClientError(aiohttp.ClientError):
-        pass
-
-    class FutureConnectionError(aiohttp.ClientConnectionError):
-        pass
-
-    try:
-        problems = mapping_problems([FutureClientError, FutureConnectionError, aiohttp.ClientOSError])
-        assert len(problems) == 2, problems
-        assert "FutureClientError is only mapped by a catch-all (the entry of ClientError)" in problems[0]
-        assert "FutureConnectionError is only mapped by a catch-all (the entry of ClientConnectionError)" in problems[1]
-    finally:
-        del FutureClientError, FutureConnectionError
-        gc.collect()
+    # What a future aiohttp could add.
+    assert_catches_unmapped(
+        mapping_problems,
+        {aiohttp.ClientError: "ClientError", aiohttp.ClientConnectionError: "ClientConnectionError"},
+        [aiohttp.ClientOSError],
+        subclass_decided=False,  # a class is decided by an entry of its own, see mapping_problems
+    )
 
 
+@needs("aiohttp_socks")
 def test_aiohttp_socks_errors_are_mapped() -> None:
     import aiohttp_socks
 
@@ -658,6 +635,7 @@ async def test_proxy_credentials_never_appear_in_messages_or_reprs(
     assert not leaks, f"the proxy password is shown in: {leaks}"
 
 
+@needs("aiohttp_socks")
 @pytest.mark.anyio
 async def test_socks_proxy_with_wrong_credentials_is_a_proxy_error_without_them(httpbin: Any) -> None:
     with running_microsocks(auth=("socksuser", "s0cks-pw")) as socks:

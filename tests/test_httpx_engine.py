@@ -6,7 +6,6 @@ Every server binds 127.0.0.1 on a port the OS picks and stops when its fixture e
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import socket
 import tempfile
@@ -18,6 +17,9 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from error_maps import all_subclasses, assert_all_decided, assert_catches_unmapped
+from error_maps import make_instance as make_instance_of
+from error_maps import mapping_problems as check_mapping
 from servers import SilentServer, running_tinyproxy
 from werkzeug.serving import make_server
 from yarl import URL
@@ -29,7 +31,6 @@ from kclient import (
     ConnectError,
     HttpClient,
     Httpx,
-    KClientError,
     ProxyBuilder,
     Request,
     RequestTimeout,
@@ -283,14 +284,6 @@ GENERIC = (httpx.HTTPError, httpx.RequestError, httpx.TransportError)
 ROOTS = (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict, httpx.StreamError)
 
 
-def all_subclasses(cls: type[Exception]) -> list[type[Exception]]:
-    found: list[type[Exception]] = []
-    for sub in cls.__subclasses__():
-        found.append(sub)
-        found.extend(all_subclasses(sub))
-    return found
-
-
 def httpx_exception_classes() -> list[type[Exception]]:
     """Every subclass of httpx's roots (recursively), the roots included, except the generic bases."""
     classes: list[type[Exception]] = list(ROOTS)
@@ -302,40 +295,18 @@ def httpx_exception_classes() -> list[type[Exception]]:
 def make_instance(cls: type[Exception]) -> Exception:
     """An instance of ``cls``, whatever its constructor needs (message, request=, response=, nothing)."""
     request = httpx.Request("GET", "http://127.0.0.1/x")
-    attempts: list[Callable[[], Exception]] = [
-        lambda: cls("message"),
-        lambda: cls("message", request=request),  # type: ignore[call-arg]
-        lambda: cls("message", request=request, response=httpx.Response(500, request=request)),  # type: ignore[call-arg]
-        cls,
+    attempts: list[Callable[[Any], Exception]] = [
+        lambda cls: cls("message"),
+        lambda cls: cls("message", request=request),
+        lambda cls: cls("message", request=request, response=httpx.Response(500, request=request)),
+        lambda cls: cls(),
     ]
-    errors = []
-    for attempt in attempts:
-        try:
-            return attempt()
-        except TypeError as exc:
-            errors.append(str(exc))
-    raise AssertionError(f"cannot construct {cls.__qualname__}: {errors}")
+    return make_instance_of(cls, attempts)
 
 
 def mapping_problems(classes: list[type[Exception]]) -> list[str]:
     """What is wrong with the mapping of each of ``classes`` (nothing, when each has a decided one)."""
-    mapped = dict(EXCEPTION_MAP)
-    problems = []
-    for cls in classes:
-        error_class = kclient_error_for(make_instance(cls))
-        if not (issubclass(error_class, KClientError) and error_class is not KClientError):
-            problems.append(f"{cls.__qualname__} -> {error_class!r} is not a specific KClientError subclass")
-        # The nearest class in the MRO with an entry of its own, the generic bases skipped.
-        nearest = next((base for base in cls.__mro__ if base in mapped and base not in GENERIC), None)
-        if nearest is None:
-            generic = ", ".join(c.__name__ for c in GENERIC)
-            problems.append(f"{cls.__qualname__} is only mapped by a catch-all ({generic}): add it to EXCEPTION_MAP")
-        elif error_class is not mapped[nearest]:
-            problems.append(
-                f"{cls.__qualname__} -> {error_class.__name__}, but its nearest entry {nearest.__name__} says "
-                f"{mapped[nearest].__name__}: EXCEPTION_MAP is out of order"
-            )
-    return problems
+    return check_mapping(classes, EXCEPTION_MAP, lambda cls: kclient_error_for(make_instance(cls)), generic=GENERIC)
 
 
 def test_every_public_httpx_exception_is_under_a_known_root() -> None:
@@ -347,33 +318,15 @@ def test_every_public_httpx_exception_is_under_a_known_root() -> None:
 
 
 def test_every_httpx_exception_has_a_deliberate_mapping() -> None:
-    classes = httpx_exception_classes()
-    for expected in (httpx.ConnectTimeout, httpx.ResponseNotRead, httpx.InvalidURL, httpx.HTTPStatusError):
-        assert expected in classes
-    problems = mapping_problems(classes)
-    assert not problems, "EXCEPTION_MAP misses httpx exceptions:\n" + "\n".join(problems)
+    expected = (httpx.ConnectTimeout, httpx.ResponseNotRead, httpx.InvalidURL, httpx.HTTPStatusError)
+    assert_all_decided(httpx_exception_classes(), expected, mapping_problems, "httpx")
 
 
 def test_the_mapping_check_catches_a_class_only_the_catch_alls_map() -> None:
-    # What a future httpx could add; passed explicitly, and collected afterwards, so that the
-    # test above never sees it in __subclasses__().
-    class FutureTransportError(httpx.TransportError):
-        pass
-
-    class FutureRequestError(httpx.RequestError):
-        pass
-
-    class FutureReadError(httpx.ReadError):
-        pass
-
-    try:
-        problems = mapping_problems([FutureTransportError, FutureRequestError, FutureReadError])
-        assert len(problems) == 2, problems
-        assert "FutureTransportError is only mapped by a catch-all" in problems[0]
-        assert "FutureRequestError is only mapped by a catch-all" in problems[1]
-    finally:
-        del FutureTransportError, FutureRequestError, FutureReadError
-        gc.collect()
+    # What a future httpx could add (RequestError has no entry: its nearest is HTTPError's).
+    assert_catches_unmapped(
+        mapping_problems, {httpx.TransportError: "TransportError", httpx.RequestError: "HTTPError"}, [httpx.ReadError]
+    )
 
 
 # -- engine ownership -------------------------------------------------------------------------

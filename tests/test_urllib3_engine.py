@@ -8,8 +8,12 @@ hang guard only.
 
 from __future__ import annotations
 
+import pytest
+
+# The Urllib3 and Aiohttp engines are extras: without one, its tests skip naming it.
+pytest.importorskip("urllib3", reason="needs urllib3: pip install 'kclient[urllib3]'")
+
 import contextlib
-import gc
 import http.client
 import socket
 import ssl
@@ -22,8 +26,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import anyio
-import pytest
 import urllib3.exceptions as u3
+from error_maps import assert_all_decided, assert_catches_unmapped
+from error_maps import make_instance as make_instance_of
+from error_maps import mapping_problems as check_mapping
+from extras import needs
 from servers import KeepAliveServer, SilentServer, running_tinyproxy
 from yarl import URL
 
@@ -157,6 +164,7 @@ def test_socks_proxy_needs_pysocks(monkeypatch: pytest.MonkeyPatch) -> None:
     assert secret not in message
 
 
+@needs("socks")
 def test_socks_proxy_is_accepted_with_pysocks() -> None:
     secret = "socks-S3CRET"
     engine = Urllib3(proxy=ProxyBuilder.socks("127.0.0.1", 1080, username="user", password=secret))
@@ -515,76 +523,38 @@ def urllib3_exception_classes() -> list[type[BaseException]]:
 def make_instance(cls: type[BaseException]) -> BaseException:
     """An instance of ``cls``, whatever its constructor needs."""
     response = SimpleNamespace(tell=lambda: 0, length_remaining=1)
-    attempts: list[Callable[[], BaseException]] = [
-        lambda: cls("message"),
-        lambda: cls(None, "message"),
-        lambda: cls(None, "http://127.0.0.1/x", "message"),
-        lambda: cls(response, b"zz"),
-        cls,
+    attempts: list[Callable[[Any], BaseException]] = [
+        lambda cls: cls("message"),
+        lambda cls: cls(None, "message"),
+        lambda cls: cls(None, "http://127.0.0.1/x", "message"),
+        lambda cls: cls(response, b"zz"),
+        lambda cls: cls(),
     ]
-    errors = []
-    for attempt in attempts:
-        try:
-            return attempt()
-        except Exception as exc:
-            errors.append(repr(exc))
-    raise AssertionError(f"cannot construct {cls.__qualname__}: {errors}")
+    return make_instance_of(cls, attempts)
 
 
 def mapping_problems(classes: list[type[BaseException]]) -> list[str]:
     """What is wrong with the mapping of each of ``classes`` (nothing, when each has a decided one)."""
-    mapped: dict[type[BaseException], type[KClientError]] = dict(EXCEPTION_MAP)
-    problems = []
-    for cls in classes:
-        error_class = kclient_error_for(make_instance(cls))
-        if not (issubclass(error_class, KClientError) and error_class is not KClientError):
-            problems.append(f"{cls.__qualname__} -> {error_class!r} is not a specific KClientError subclass")
-        nearest = next((base for base in cls.__mro__ if base in mapped and base not in GENERIC), None)
-        if nearest is None:
-            generic = ", ".join(c.__name__ for c in GENERIC)
-            problems.append(f"{cls.__qualname__} is only mapped by a catch-all ({generic}): add it to EXCEPTION_MAP")
-        elif error_class is not mapped[nearest]:
-            problems.append(
-                f"{cls.__qualname__} -> {error_class.__name__}, but its nearest entry {nearest.__name__} says "
-                f"{mapped[nearest].__name__}: EXCEPTION_MAP is out of order"
-            )
-    return problems
+    return check_mapping(classes, EXCEPTION_MAP, lambda cls: kclient_error_for(make_instance(cls)), generic=GENERIC)
 
 
 def test_every_urllib3_exception_has_a_deliberate_mapping() -> None:
-    classes = urllib3_exception_classes()
-    for expected in (
+    expected = (
         u3.SSLError,
         u3.NameResolutionError,
         u3.ResponseNotChunked,
         u3.BodyNotHttplibCompatible,
         u3.InsecureRequestWarning,
         http.client.IncompleteRead,  # urllib3.exceptions re-exports it
-    ):
-        assert expected in classes
-    problems = mapping_problems(classes)
-    assert not problems, "EXCEPTION_MAP misses urllib3 exceptions:\n" + "\n".join(problems)
+    )
+    assert_all_decided(urllib3_exception_classes(), expected, mapping_problems, "urllib3")
 
 
 def test_the_mapping_check_catches_a_class_only_the_catch_alls_map() -> None:
-    # What a future urllib3 could add; passed explicitly, never seen by the module walk above.
-    class FutureHTTPError(u3.HTTPError):
-        pass
-
-    class FuturePoolError(u3.PoolError):
-        pass
-
-    class FutureProtocolError(u3.ProtocolError):
-        pass
-
-    try:
-        problems = mapping_problems([FutureHTTPError, FuturePoolError, FutureProtocolError])
-        assert len(problems) == 2, problems
-        assert "FutureHTTPError is only mapped by a catch-all" in problems[0]
-        assert "FuturePoolError is only mapped by a catch-all" in problems[1]
-    finally:
-        del FutureHTTPError, FuturePoolError, FutureProtocolError
-        gc.collect()
+    # What a future urllib3 could add (PoolError has no entry: its nearest is HTTPError's).
+    assert_catches_unmapped(
+        mapping_problems, {u3.HTTPError: "HTTPError", u3.PoolError: "HTTPError"}, [u3.ProtocolError]
+    )
 
 
 # -- engine ownership -------------------------------------------------------------------------

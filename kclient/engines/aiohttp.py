@@ -24,7 +24,7 @@ engine reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY when it is created, as CIO doe
 aiohttp's own ``trust_env`` is not used, as it would also read ``~/.netrc`` into
 Authorization headers and look the environment up on a worker thread for every request.
 
-aiohttp's exceptions are translated in one place, :data:`EXCEPTION_MAP` read by
+aiohttp's exceptions are translated in one place, :data:`EXCEPTION_MAP` (an :class:`~._errors.ErrorMap`) read by
 :func:`map_exceptions`, with the original kept as ``__cause__`` and the message naming
 the request (secrets masked). A request whose reused keep-alive connection was closed
 before any byte of the answer is sent once more by aiohttp itself when its method is
@@ -49,19 +49,17 @@ import aiohttp.client_exceptions
 import aiohttp.http
 from yarl import URL
 
+from .. import _errors as errors
 from .._decoding import Decoder, accept_encoding, decoder_for
-from .._engine import Capabilities, Engine, EngineConfig, require_module
+from .._describe import describe
+from .._engine import Capabilities, Engine, EngineConfig, leave_loop, require_module
 from .._errors import (
     ConfigError,
-    ConnectError,
     ConnectTimeout,
     DecodingError,
     InvalidRequestError,
     KClientError,
     ProtocolError,
-    ProxyError,
-    ReadError,
-    SocketTimeout,
     TLSError,
     TransportError,
     WriteError,
@@ -71,7 +69,8 @@ from .._models import Request, Response
 from .._proxy import EnvironmentProxies, ProxyConfig
 from .._redact import mask_credentials, mask_header, mask_url
 from .._settings import setting
-from .._tls import HttpsConfig, create_ssl_context, find_ssl_error, tls_error
+from .._tls import HttpsConfig, create_ssl_context, find_ssl_error
+from ._errors import ErrorMap, failure
 
 __all__ = ["EXCEPTION_MAP", "Aiohttp", "AiohttpConfig", "kclient_error_for", "map_exceptions"]
 
@@ -93,69 +92,71 @@ def _socks_entries() -> tuple[tuple[type[Exception], type[KClientError]], ...]:
     except ImportError:
         return ()
     return (
-        (aiohttp_socks.ProxyTimeoutError, ConnectTimeout),
-        (aiohttp_socks.ProxyConnectionError, ProxyError),
-        (aiohttp_socks.ProxyError, ProxyError),
+        (aiohttp_socks.ProxyTimeoutError, errors.ConnectTimeout),
+        (aiohttp_socks.ProxyConnectionError, errors.ProxyError),
+        (aiohttp_socks.ProxyError, errors.ProxyError),
     )
 
 
-#: aiohttp (and aiohttp_socks) exception -> kclient exception, most specific first.
-#: ``aiohttp.ClientError`` is the catch-all; a bare ``TimeoutError`` is a ConnectTimeout when
+#: aiohttp (and aiohttp_socks) exception -> kclient exception; the most specific type wins (see
+#: ``ErrorMap``). ``aiohttp.ClientError`` is the catch-all; a bare ``TimeoutError`` is a ConnectTimeout when
 #: it was raised while connecting, else a SocketTimeout (see :func:`kclient_error_for`), and a
 #: ``ClientPayloadError`` caused by a content-encoding error is a DecodingError.
-EXCEPTION_MAP: tuple[tuple[type[Exception], type[KClientError]], ...] = (
-    *_aiohttp_entries(
-        # timeouts (all of them are ServerTimeoutErrors, which are TimeoutErrors)
-        ("ConnectionTimeoutError", ConnectTimeout),
-        ("SocketTimeoutError", SocketTimeout),
-        ("ServerTimeoutError", SocketTimeout),
-        # TLS (aiohttp's SSL errors are ssl.SSLError subclasses themselves)
-        ("ClientConnectorCertificateError", TLSError),
-        ("ClientConnectorSSLError", TLSError),
-        ("ClientSSLError", TLSError),
-        ("ServerFingerprintMismatch", TLSError),
-        # opening a connection
-        ("ClientProxyConnectionError", ProxyError),
-        ("ClientConnectorDNSError", ConnectError),
-        ("UnixClientConnectorError", ConnectError),
-        ("ClientConnectorError", ConnectError),
-        # an open connection that failed
-        ("ClientConnectionResetError", WriteError),
-        ("ClientOSError", ReadError),
-        ("ServerDisconnectedError", ReadError),
-        ("ServerConnectionError", ReadError),
-        ("ClientConnectionError", ReadError),
-        ("UploadAbortedError", WriteError),
-        # answers that break HTTP
-        ("ClientPayloadError", ProtocolError),
-        ("ClientHttpProxyError", ProxyError),
-        ("ContentTypeError", DecodingError),
-        ("WSServerHandshakeError", ProtocolError),
-        ("TooManyRedirects", ProtocolError),
-        ("ClientResponseError", ProtocolError),
-        ("InvalidUrlRedirectClientError", ProtocolError),
-        ("NonHttpUrlRedirectClientError", ProtocolError),
-        ("RedirectClientError", ProtocolError),
-        # requests that cannot be sent
-        ("InvalidUrlClientError", InvalidRequestError),
-        ("InvalidURL", InvalidRequestError),
-        ("NonHttpUrlClientError", InvalidRequestError),
-        # the catch-all of the client's errors
-        ("ClientError", TransportError),
-        # exported, outside ClientError (websockets, multipart, stream internals)
-        ("WebSocketError", ProtocolError),
-        ("WSMessageTypeError", ProtocolError),
-        ("EofStream", ReadError),
-        ("BadContentDispositionHeader", ProtocolError),
-        ("BadContentDispositionParam", ProtocolError),
-    ),
-    (aiohttp.http.HttpProcessingError, ProtocolError),
-    *_socks_entries(),
-    (asyncio.TimeoutError, SocketTimeout),
+EXCEPTION_MAP = ErrorMap(
+    (
+        *_aiohttp_entries(
+            # timeouts (all of them are ServerTimeoutErrors, which are TimeoutErrors)
+            ("ConnectionTimeoutError", errors.ConnectTimeout),
+            ("SocketTimeoutError", errors.SocketTimeout),
+            ("ServerTimeoutError", errors.SocketTimeout),
+            # TLS (aiohttp's SSL errors are ssl.SSLError subclasses themselves)
+            ("ClientConnectorCertificateError", errors.TLSError),
+            ("ClientConnectorSSLError", errors.TLSError),
+            ("ClientSSLError", errors.TLSError),
+            ("ServerFingerprintMismatch", errors.TLSError),
+            # opening a connection
+            ("ClientProxyConnectionError", errors.ProxyError),
+            ("ClientConnectorDNSError", errors.ConnectError),
+            ("UnixClientConnectorError", errors.ConnectError),
+            ("ClientConnectorError", errors.ConnectError),
+            # an open connection that failed
+            ("ClientConnectionResetError", errors.WriteError),
+            ("ClientOSError", errors.ReadError),
+            ("ServerDisconnectedError", errors.ReadError),
+            ("ServerConnectionError", errors.ReadError),
+            ("ClientConnectionError", errors.ReadError),
+            ("UploadAbortedError", errors.WriteError),
+            # answers that break HTTP
+            ("ClientPayloadError", errors.ProtocolError),
+            ("ClientHttpProxyError", errors.ProxyError),
+            ("ContentTypeError", errors.DecodingError),
+            ("WSServerHandshakeError", errors.ProtocolError),
+            ("TooManyRedirects", errors.ProtocolError),
+            ("ClientResponseError", errors.ProtocolError),
+            ("InvalidUrlRedirectClientError", errors.ProtocolError),
+            ("NonHttpUrlRedirectClientError", errors.ProtocolError),
+            ("RedirectClientError", errors.ProtocolError),
+            # requests that cannot be sent
+            ("InvalidUrlClientError", errors.InvalidRequestError),
+            ("InvalidURL", errors.InvalidRequestError),
+            ("NonHttpUrlClientError", errors.InvalidRequestError),
+            # the catch-all of the client's errors
+            ("ClientError", errors.TransportError),
+            # exported, outside ClientError (websockets, multipart, stream internals)
+            ("WebSocketError", errors.ProtocolError),
+            ("WSMessageTypeError", errors.ProtocolError),
+            ("EofStream", errors.ReadError),
+            ("BadContentDispositionHeader", errors.ProtocolError),
+            ("BadContentDispositionParam", errors.ProtocolError),
+        ),
+        (aiohttp.http.HttpProcessingError, errors.ProtocolError),
+        *_socks_entries(),
+        (asyncio.TimeoutError, errors.SocketTimeout),
+    )
 )
-_NATIVE = tuple(native for native, _ in EXCEPTION_MAP)
+_NATIVE = EXCEPTION_MAP.native
 #: aiohttp's exceptions for a failed TLS handshake, whose native ``ssl`` error names the reason.
-_TLS_CLASSES: tuple[type[Exception], ...] = tuple(n for n, mapped in EXCEPTION_MAP if mapped is TLSError)
+_TLS_CLASSES = tuple(native for native, mapped in EXCEPTION_MAP.items() if mapped is TLSError)
 
 
 def kclient_error_for(exc: BaseException, *, reading: bool = False) -> type[KClientError]:
@@ -163,20 +164,21 @@ def kclient_error_for(exc: BaseException, *, reading: bool = False) -> type[KCli
 
     ``reading`` is true while a response body is read (a bare timeout is then a socket timeout).
     """
-    for native, mapped in EXCEPTION_MAP:
-        if isinstance(exc, native):
-            if native is asyncio.TimeoutError and not reading and _raised_while_connecting(exc):
-                return ConnectTimeout
-            if mapped is ProtocolError and _decoding_failed(exc):
-                return DecodingError
-            if type(exc) in _WRITE_FAILURE_CLASSES and str(exc).startswith(_WRITE_FAILURES):
-                return WriteError
-            return mapped
-    return TransportError
+    native, mapped = EXCEPTION_MAP.entry(exc)
+    if native is None:
+        return mapped
+    if native is asyncio.TimeoutError and not reading and _raised_while_connecting(exc):
+        return ConnectTimeout
+    if mapped is ProtocolError and _decoding_failed(exc):
+        return DecodingError
+    if type(exc) in _WRITE_FAILURE_CLASSES and str(exc).startswith(_WRITE_FAILURES):
+        return WriteError
+    return mapped
 
 
-#: How aiohttp's messages begin when writing the request body failed: its error classes
-#: (ClientOSError, ClientConnectionError) are the same as for reading.
+#: How aiohttp's messages begin when writing the request body failed. Matched by text because
+#: aiohttp has no type for it: it raises the ClientOSError and ClientConnectionError it raises
+#: for reading too (``ClientRequest._write_bytes``), the OSError behind either being the same.
 _WRITE_FAILURES = ("Can not write request body", "Failed to send bytes")
 _WRITE_FAILURE_CLASSES = (aiohttp.ClientOSError, aiohttp.ClientConnectionError)
 
@@ -207,23 +209,14 @@ def _native_ssl_error(exc: BaseException) -> ssl.SSLError | None:
     return None if current is None else find_ssl_error(current)
 
 
-def _describe(request: Request) -> str:
-    return f"{request.method} {mask_url(request.url)}"
-
-
 def _translate(exc: BaseException, request: Request, *, reading: bool = False) -> KClientError:
     """The kclient error for ``exc``, its message naming the request (credentials masked).
 
     The caller raises it ``from exc``.
     """
     _scrub_request_info(exc)
-    if isinstance(exc, _TLS_CLASSES):
-        ssl_error = _native_ssl_error(exc)
-        if ssl_error is not None:
-            return TLSError(f"{_describe(request)} failed: {tls_error(request.url.host or '', ssl_error)}")
-    error_class = kclient_error_for(exc, reading=reading)
-    detail = mask_credentials(str(exc) or type(exc).__name__)
-    return error_class(f"{_describe(request)} failed: {detail}")
+    ssl_error = _native_ssl_error(exc) if isinstance(exc, _TLS_CLASSES) else None
+    return failure(kclient_error_for(exc, reading=reading), exc, request, ssl_error=ssl_error)
 
 
 @contextmanager
@@ -328,7 +321,7 @@ def _decoding_step(step: Callable[[], bytes], request: Request) -> bytes:
     try:
         return bytes(step())
     except DecodingError as exc:
-        raise DecodingError(f"{_describe(request)} failed: {exc}") from (exc.__cause__ or exc)
+        raise DecodingError(f"{describe(request)} failed: {exc}") from (exc.__cause__ or exc)
 
 
 def _decoded(decoder: Decoder, content: bytes, request: Request) -> bytes:
@@ -493,7 +486,7 @@ class Aiohttp(Engine):
         except ValueError as exc:  # a request aiohttp refuses to build (URL credentials and Authorization...)
             if isinstance(exc, KClientError):
                 raise
-            raise InvalidRequestError(f"{_describe(request)} was not sent: {mask_credentials(str(exc))}") from exc
+            raise InvalidRequestError(f"{describe(request)} was not sent: {mask_credentials(str(exc))}") from exc
         return await _response(native, request)
 
     def _options(self, request: Request) -> tuple[Any, dict[str, Any]]:
@@ -523,18 +516,14 @@ class Aiohttp(Engine):
     async def _open_session(self, request: Request, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession:
         """The session of ``loop`` (the running one), opened on first use."""
         if self._closed:
-            raise TransportError(f"Engine {self.name} is closed; {_describe(request)} was not sent.")
+            raise TransportError(f"Engine {self.name} is closed; {describe(request)} was not sent.")
         if self._session is not None and self._loop is not loop:
-            if self._loop is not None and not self._loop.is_closed():
-                raise TransportError(
-                    f"This {self.name} engine's connections belong to another running event loop; "
-                    "use one engine per event loop."
-                )
+            leave_loop(self.name, self._loop, holds_connections=True)
             _discard(self._session)  # its loop is gone, and its connections with it
             self._session = None
         context = self._ssl_context or await self._build_ssl_context(loop)
         if self._closed:
-            raise TransportError(f"Engine {self.name} is closed; {_describe(request)} was not sent.")
+            raise TransportError(f"Engine {self.name} is closed; {describe(request)} was not sent.")
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=self._connector(context),

@@ -1,8 +1,9 @@
 """The Httpx engine: requests run on ``httpx.AsyncClient`` (asyncio or trio).
 
 httpx's exceptions are translated in one place, ``_translate`` (also behind
-:func:`map_exceptions`), into kclient's tree, with the original kept as ``__cause__``; a
-failed TLS handshake becomes a ``TLSError`` naming the host. Redirects, cookies and
+:func:`map_exceptions`), through :data:`EXCEPTION_MAP` (an :class:`~._errors.ErrorMap`) into
+kclient's tree, with the original kept as ``__cause__``; a failed TLS handshake becomes a
+``TLSError`` naming the host. Redirects, cookies and
 retries are the client's plugins, not httpx's, so they behave the same on every engine.
 HTTP/2 (``http2=True``) needs the ``http2`` extra (h2) and SOCKS proxies the ``socks``
 extra (socksio); both are checked when the engine is created.
@@ -23,72 +24,61 @@ import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from multidict import CIMultiDict
 
+from .. import _errors as errors
 from .._decoding import Decoder, accept_encoding, decoder_for
+from .._describe import describe
 from .._engine import Capabilities, Engine, EngineConfig, require_module
-from .._errors import (
-    ConnectError,
-    ConnectTimeout,
-    DecodingError,
-    InvalidRequestError,
-    KClientError,
-    KClientTimeoutError,
-    ProtocolError,
-    ProxyError,
-    ReadError,
-    SocketTimeout,
-    TransportError,
-    WriteError,
-)
+from .._errors import InvalidRequestError, KClientError, ReadError, TransportError
 from .._models import IDEMPOTENT_METHODS, Request, Response
-from .._redact import mask_url
+from .._redact import mask_credentials, mask_url
 from .._settings import setting
-from .._tls import HttpsConfig, create_ssl_context, find_ssl_error, tls_error
+from .._tls import HttpsConfig, create_ssl_context, find_ssl_error
+from ._errors import ErrorMap, failure
 from ._httpcore_pool import keep_pool
 
 __all__ = ["EXCEPTION_MAP", "Httpx", "HttpxConfig", "map_exceptions"]
 
-#: httpx exception -> kclient exception, most specific first.
-EXCEPTION_MAP: tuple[tuple[type[Exception], type[KClientError]], ...] = (
-    (httpx.ConnectTimeout, ConnectTimeout),
-    (httpx.PoolTimeout, ConnectTimeout),
-    (httpx.ReadTimeout, SocketTimeout),
-    (httpx.WriteTimeout, SocketTimeout),
-    (httpx.TimeoutException, KClientTimeoutError),
-    (httpx.ProxyError, ProxyError),
-    (httpx.ConnectError, ConnectError),
-    (httpx.ReadError, ReadError),
-    (httpx.WriteError, WriteError),
-    (httpx.CloseError, ReadError),
-    (httpx.NetworkError, TransportError),
-    (httpx.UnsupportedProtocol, InvalidRequestError),
-    (httpx.LocalProtocolError, InvalidRequestError),
-    (httpx.RemoteProtocolError, ProtocolError),
-    (httpx.ProtocolError, ProtocolError),
-    (httpx.DecodingError, DecodingError),
-    (httpx.TooManyRedirects, ProtocolError),
-    (httpx.TransportError, TransportError),
-    (httpx.HTTPStatusError, ProtocolError),
-    (httpx.InvalidURL, InvalidRequestError),
-    (httpx.CookieConflict, InvalidRequestError),
-    (httpx.StreamError, ReadError),
-    (httpx.HTTPError, TransportError),
+#: httpx exception -> kclient exception; the most specific type wins (see ``ErrorMap``).
+EXCEPTION_MAP = ErrorMap(
+    (
+        (httpx.ConnectTimeout, errors.ConnectTimeout),
+        (httpx.PoolTimeout, errors.ConnectTimeout),
+        (httpx.ReadTimeout, errors.SocketTimeout),
+        (httpx.WriteTimeout, errors.SocketTimeout),
+        (httpx.TimeoutException, errors.KClientTimeoutError),
+        (httpx.ProxyError, errors.ProxyError),
+        (httpx.ConnectError, errors.ConnectError),
+        (httpx.ReadError, errors.ReadError),
+        (httpx.WriteError, errors.WriteError),
+        (httpx.CloseError, errors.ReadError),
+        (httpx.NetworkError, errors.TransportError),
+        (httpx.UnsupportedProtocol, errors.InvalidRequestError),
+        (httpx.LocalProtocolError, errors.InvalidRequestError),
+        (httpx.RemoteProtocolError, errors.ProtocolError),
+        (httpx.ProtocolError, errors.ProtocolError),
+        (httpx.DecodingError, errors.DecodingError),
+        (httpx.TooManyRedirects, errors.ProtocolError),
+        (httpx.TransportError, errors.TransportError),
+        (httpx.HTTPStatusError, errors.ProtocolError),
+        (httpx.InvalidURL, errors.InvalidRequestError),
+        (httpx.CookieConflict, errors.InvalidRequestError),
+        (httpx.StreamError, errors.ReadError),
+        (httpx.HTTPError, errors.TransportError),
+    )
 )
-_NATIVE = tuple(native for native, _ in EXCEPTION_MAP)
+_NATIVE = cast("tuple[type[Exception], ...]", EXCEPTION_MAP.native)
 #: The timeout of requests that set none (one object, not one per request).
 _NO_TIMEOUT = httpx.Timeout(None)
 
 
 def kclient_error_for(exc: Exception) -> type[KClientError]:
     """The kclient exception class that stands for the httpx exception ``exc``."""
-    for native, mapped in EXCEPTION_MAP:
-        if isinstance(exc, native):
-            return mapped
-    return TransportError
+    return EXCEPTION_MAP.error_for(exc)
 
 
 @contextmanager
@@ -104,13 +94,10 @@ def _translate(exc: Exception, request: Request) -> KClientError:
     """kclient's exception for httpx's ``exc`` (the hot paths raise it from a plain ``try``: a
     generator-based context manager costs a few microseconds each time, several per request)."""
     ssl_error = find_ssl_error(exc)
-    if ssl_error is not None:
-        return tls_error(request.url.host or "", ssl_error)
-    error_class = kclient_error_for(exc)
+    error_class = EXCEPTION_MAP.error_for(exc)
     if isinstance(exc, httpx.RemoteProtocolError) and _unanswered(exc):
         error_class = ReadError  # closed before answering: a read that failed (as on every engine), not bad HTTP
-    detail = str(exc) or type(exc).__name__
-    return error_class(f"{request.method} {mask_url(request.url)} failed: {detail}")
+    return failure(error_class, exc, request, ssl_error=ssl_error)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,6 +120,7 @@ class HttpxConfig(EngineConfig):
 def _unanswered(exc: httpx.TransportError) -> bool:
     """The server closed the connection before any byte of the answer (FIN or RST while waiting)."""
     if isinstance(exc, httpx.RemoteProtocolError):
+        # By its message: httpcore raises one RemoteProtocolError for this and for broken HTTP alike.
         return "without sending a response" in str(exc)
     return find_ssl_error(exc) is None
 
@@ -275,7 +263,7 @@ class Httpx(Engine):
 
     async def send(self, request: Request) -> Response:
         if self._closed:
-            raise TransportError(f"Engine {self.name} is closed; {request.method} {mask_url(request.url)} not sent.")
+            raise TransportError(f"Engine {self.name} is closed; {describe(request)} was not sent.")
         client = self._async_client()
         t = request.timeouts
         if t.connect is None and t.socket is None:
@@ -293,7 +281,7 @@ class Httpx(Engine):
                     request.method, str(request.url), headers=headers, content=request.content, timeout=timeout
                 )
             except UnicodeError as exc:  # the idna package refuses a host yarl took (IDNA 2008 is stricter)
-                raise InvalidRequestError(f"{request.method} {mask_url(request.url)} not sent: {exc}") from exc
+                raise InvalidRequestError(f"{describe(request)} was not sent: {mask_credentials(str(exc))}") from exc
             body = None if isinstance(request.content, bytes) else _RequestBody(request.content)
             if body is not None:
                 native_request.stream = body  # httpx set the framing headers (chunked); the body is sent from ours

@@ -17,10 +17,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .._describe import describe
 from .._engine import Capabilities, Engine, EngineConfig
 from .._errors import ConfigError, UnhandledRequestError
 from .._models import Request, Response
-from .._redact import mask_url
 from .._settings import setting
 
 __all__ = [
@@ -167,7 +167,7 @@ class Mock(Engine):
             return handlers[-1]
         why = "it has no handlers" if not handlers else f"its {len(handlers)} handler(s) are used up"
         raise UnhandledRequestError(
-            f"Mock engine cannot answer {request.method} {mask_url(request.url)}: {why}. "
+            f"Mock engine cannot answer {describe(request)}: {why}. "
             "Add one with Mock(handler) or engine.add_handler(handler)."
         )
 

@@ -49,8 +49,9 @@ What this engine adds to urllib3
 
 Errors
     urllib3's, http.client's and the OS's exceptions are translated in one place,
-    :func:`map_exceptions`, through :data:`EXCEPTION_MAP`, into kclient's tree; the message
-    names the request (URL masked) and the original is kept as ``__cause__``. A wrapped error
+    :func:`map_exceptions`, through :data:`EXCEPTION_MAP` (an :class:`~._errors.ErrorMap`), into
+    kclient's tree; the message names the request (URL masked) and the original is kept as
+    ``__cause__``. A wrapped error
     (urllib3's ``ProtocolError`` around a reset or a bad status line) is translated by what it
     wraps. A failed TLS handshake becomes a ``TLSError`` naming the host.
 """
@@ -60,7 +61,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import importlib.util
-import re
 import socket
 import ssl
 import sys
@@ -80,31 +80,19 @@ import urllib3
 import urllib3.exceptions as u3
 from multidict import CIMultiDict
 
+from .. import _errors as errors
 from .._decoding import Decoder, accept_encoding, decoder_for
+from .._describe import describe
 from .._engine import Capabilities, Engine, EngineConfig, require_module
-from .._errors import (
-    ConfigError,
-    ConnectError,
-    ConnectTimeout,
-    DecodingError,
-    InvalidRequestError,
-    KClientError,
-    KClientTimeoutError,
-    ProtocolError,
-    ProxyError,
-    ReadError,
-    SocketTimeout,
-    TLSError,
-    TransportError,
-    WriteError,
-    find_cause,
-)
+from .._errors import ConnectError, KClientError, ProxyError, ReadError, TLSError, TransportError, find_cause
 from .._models import IDEMPOTENT_METHODS, Request, Response
 from .._proxy import EnvironmentProxies, ProxyConfig, ProxyKind
-from .._redact import MASK, mask_credentials, mask_url
+from .._redact import MASK, mask_credentials
 from .._settings import setting
-from .._tls import HttpsConfig, create_ssl_context, find_ssl_error, tls_error
+from .._syntax import has_line_break, is_token
+from .._tls import HttpsConfig, create_ssl_context, find_ssl_error
 from .._version import __version__
+from ._errors import ErrorMap, failure, unsendable_header, unsendable_method
 
 if TYPE_CHECKING:
     from urllib3._base_connection import BaseHTTPConnection
@@ -125,66 +113,68 @@ T = TypeVar("T")
 #: Worker threads (requests running at once) when ``thread_count`` is not set.
 DEFAULT_THREAD_COUNT = 10
 
-#: urllib3, http.client and OS exceptions -> kclient exceptions, most specific first.
-#: urllib3's ``ProtocolError`` and ``MaxRetryError`` are first translated by what they wrap.
-EXCEPTION_MAP: tuple[tuple[type[Exception], type[KClientError]], ...] = (
-    # urllib3: connecting
-    (u3.NameResolutionError, ConnectError),
-    (u3.NewConnectionError, ConnectError),  # a subclass of ConnectTimeoutError, but a refusal
-    (u3.ConnectTimeoutError, ConnectTimeout),
-    (u3.ReadTimeoutError, SocketTimeout),
-    (u3.TimeoutStateError, KClientTimeoutError),  # a Timeout object used in the wrong state
-    (u3.TimeoutError, KClientTimeoutError),
-    (u3.SSLError, TLSError),
-    (u3.ProxySchemeUnknown, ConfigError),
-    (u3.ProxySchemeUnsupported, ConfigError),
-    (u3.ProxyError, ProxyError),
-    (u3.EmptyPoolError, ConnectTimeout),  # no connection free in a blocking pool
-    (u3.ClosedPoolError, TransportError),  # the engine was closed under the request
-    (u3.FullPoolError, ConnectError),
-    (u3.HostChangedError, InvalidRequestError),
-    (u3.MaxRetryError, TransportError),  # retries are off; translated by its reason when it has one
-    # urllib3: the answer
-    (u3.ResponseNotChunked, ProtocolError),
-    (u3.InvalidChunkLength, ProtocolError),
-    (u3.IncompleteRead, ProtocolError),
-    (u3.ProtocolError, ProtocolError),  # translated by what it wraps when it wraps something
-    (u3.HeaderParsingError, ProtocolError),
-    (u3.InvalidHeader, ProtocolError),
-    (u3.ResponseError, ProtocolError),
-    (u3.DecodeError, DecodingError),
-    (u3.BodyNotHttplibCompatible, ReadError),
-    # urllib3: the request
-    (u3.UnrewindableBodyError, InvalidRequestError),
-    (u3.LocationParseError, InvalidRequestError),
-    (u3.URLSchemeUnknown, InvalidRequestError),
-    (u3.LocationValueError, InvalidRequestError),
-    # urllib3's warnings, raised only where a warnings filter turns them into errors
-    (u3.SecurityWarning, TLSError),
-    (u3.DependencyWarning, ConfigError),
-    (u3.HTTPWarning, TransportError),
-    (u3.HTTPError, TransportError),
-    # http.client, which urllib3 wraps but may let through
-    (http.client.RemoteDisconnected, ReadError),  # a ConnectionResetError and a BadStatusLine
-    (http.client.IncompleteRead, ProtocolError),
-    (http.client.LineTooLong, ProtocolError),
-    (http.client.BadStatusLine, ProtocolError),
-    (http.client.InvalidURL, InvalidRequestError),
-    (http.client.ImproperConnectionState, ReadError),
-    (http.client.HTTPException, ProtocolError),
-    (MessageDefect, ProtocolError),
-    # the OS and the ssl module
-    (ssl.SSLError, TLSError),
-    (ConnectionRefusedError, ConnectError),
-    (BrokenPipeError, WriteError),
-    (ConnectionError, ReadError),  # reset, aborted
-    (TimeoutError, SocketTimeout),  # socket.timeout
-    (socket.gaierror, ConnectError),
-    (OSError, TransportError),
-    # http.client refuses a method, URL or header it cannot send
-    (ValueError, InvalidRequestError),
+#: urllib3, http.client and OS exceptions -> kclient exceptions; the most specific type wins (see
+#: ``ErrorMap``). urllib3's ``ProtocolError`` and ``MaxRetryError`` are first translated by what they wrap.
+EXCEPTION_MAP = ErrorMap(
+    (
+        # urllib3: connecting
+        (u3.NameResolutionError, errors.ConnectError),
+        (u3.NewConnectionError, errors.ConnectError),  # a subclass of ConnectTimeoutError, but a refusal
+        (u3.ConnectTimeoutError, errors.ConnectTimeout),
+        (u3.ReadTimeoutError, errors.SocketTimeout),
+        (u3.TimeoutStateError, errors.KClientTimeoutError),  # a Timeout object used in the wrong state
+        (u3.TimeoutError, errors.KClientTimeoutError),
+        (u3.SSLError, errors.TLSError),
+        (u3.ProxySchemeUnknown, errors.ConfigError),
+        (u3.ProxySchemeUnsupported, errors.ConfigError),
+        (u3.ProxyError, errors.ProxyError),
+        (u3.EmptyPoolError, errors.ConnectTimeout),  # no connection free in a blocking pool
+        (u3.ClosedPoolError, errors.TransportError),  # the engine was closed under the request
+        (u3.FullPoolError, errors.ConnectError),
+        (u3.HostChangedError, errors.InvalidRequestError),
+        (u3.MaxRetryError, errors.TransportError),  # retries are off; translated by its reason when it has one
+        # urllib3: the answer
+        (u3.ResponseNotChunked, errors.ProtocolError),
+        (u3.InvalidChunkLength, errors.ProtocolError),
+        (u3.IncompleteRead, errors.ProtocolError),
+        (u3.ProtocolError, errors.ProtocolError),  # translated by what it wraps when it wraps something
+        (u3.HeaderParsingError, errors.ProtocolError),
+        (u3.InvalidHeader, errors.ProtocolError),
+        (u3.ResponseError, errors.ProtocolError),
+        (u3.DecodeError, errors.DecodingError),
+        (u3.BodyNotHttplibCompatible, errors.ReadError),
+        # urllib3: the request
+        (u3.UnrewindableBodyError, errors.InvalidRequestError),
+        (u3.LocationParseError, errors.InvalidRequestError),
+        (u3.URLSchemeUnknown, errors.InvalidRequestError),
+        (u3.LocationValueError, errors.InvalidRequestError),
+        # urllib3's warnings, raised only where a warnings filter turns them into errors
+        (u3.SecurityWarning, errors.TLSError),
+        (u3.DependencyWarning, errors.ConfigError),
+        (u3.HTTPWarning, errors.TransportError),
+        (u3.HTTPError, errors.TransportError),
+        # http.client, which urllib3 wraps but may let through
+        (http.client.RemoteDisconnected, errors.ReadError),  # a ConnectionResetError and a BadStatusLine
+        (http.client.IncompleteRead, errors.ProtocolError),
+        (http.client.LineTooLong, errors.ProtocolError),
+        (http.client.BadStatusLine, errors.ProtocolError),
+        (http.client.InvalidURL, errors.InvalidRequestError),
+        (http.client.ImproperConnectionState, errors.ReadError),
+        (http.client.HTTPException, errors.ProtocolError),
+        (MessageDefect, errors.ProtocolError),
+        # the OS and the ssl module
+        (ssl.SSLError, errors.TLSError),
+        (ConnectionRefusedError, errors.ConnectError),
+        (BrokenPipeError, errors.WriteError),
+        (ConnectionError, errors.ReadError),  # reset, aborted
+        (TimeoutError, errors.SocketTimeout),  # socket.timeout
+        (socket.gaierror, errors.ConnectError),
+        (OSError, errors.TransportError),
+        # http.client refuses a method, URL or header it cannot send
+        (ValueError, errors.InvalidRequestError),
+    )
 )
-_NATIVE = tuple(native for native, _ in EXCEPTION_MAP)
+_NATIVE = EXCEPTION_MAP.native
 
 
 def _wrapped(exc: BaseException) -> BaseException | None:
@@ -213,11 +203,7 @@ def kclient_error_for(exc: BaseException) -> type[KClientError]:
         if inner is None:
             break
         exc = inner
-    mapped: type[KClientError] = TransportError
-    for native, error_class in EXCEPTION_MAP:
-        if isinstance(exc, native):
-            mapped = error_class
-            break
+    mapped = EXCEPTION_MAP.error_for(exc)
     if mapped is ConnectError and _socks_error_in(original):
         return ProxyError
     return mapped
@@ -249,13 +235,8 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
 def translate(exc: BaseException, request: Request, secrets: tuple[str, ...] = ()) -> KClientError:
     """The kclient error for ``exc`` raised by ``request``: its message names the request, secrets masked."""
     error_class = kclient_error_for(exc)
-    what = f"{request.method} {mask_url(request.url)}"
-    if error_class is TLSError:
-        ssl_error = _ssl_error_in(exc)
-        if ssl_error is not None:
-            return TLSError(f"{what} failed: {_scrub(str(tls_error(request.url.host or '', ssl_error)), secrets)}")
-    detail = _scrub(str(exc) or type(exc).__name__, secrets)
-    return error_class(f"{what} failed: {detail}")
+    ssl_error = _ssl_error_in(exc) if error_class is TLSError else None
+    return failure(error_class, exc, request, ssl_error=ssl_error, scrub=partial(_scrub, secrets=secrets))
 
 
 @contextmanager
@@ -559,10 +540,6 @@ def _socks_pools() -> dict[str, type[urllib3.HTTPConnectionPool]]:
 _USER_AGENT = f"kclient/{__version__}"
 #: Bodies of at most this many bytes are read with the head; larger ones stream in pieces of this size.
 _PIECE = 64 * 1024
-#: What http.client cannot send: CR, LF, NUL anywhere; in a name also ":" and leading white space.
-_BAD_VALUE = re.compile(r"[\r\n\x00]")
-_BAD_NAME = re.compile(r"[\r\n\x00:]|^\s|^$")
-_BAD_METHOD = re.compile(r"[\x00-\x20\x7f]|^$")
 
 
 def _available(module: str) -> bool:
@@ -762,7 +739,7 @@ class Urllib3(Engine):
     # -- sending ------------------------------------------------------------------------------
     async def send(self, request: Request) -> Response:
         if self._closed:
-            raise TransportError(f"Engine {self.name} is closed; {_describe(request)} was not sent.")
+            raise TransportError(f"Engine {self.name} is closed; {describe(request)} was not sent.")
         headers = self._headers(request)
         t = request.timeouts
         timeout = urllib3.Timeout(connect=t.connect, read=t.socket)
@@ -802,7 +779,7 @@ class Urllib3(Engine):
             raise body_error  # the request body's own error, as the caller's code raised it
         if self._closed:
             _close_opened(opened)
-            raise TransportError(f"Engine {self.name} was closed while {_describe(request)} was in flight.")
+            raise TransportError(f"Engine {self.name} was closed while {describe(request)} was in flight.")
         return self._response(request, opened)
 
     def _open(
@@ -862,14 +839,12 @@ class Urllib3(Engine):
 
     def _headers(self, request: Request) -> urllib3.HTTPHeaderDict:
         """The request's headers and this engine's defaults; refused before anything is sent when unsendable."""
-        if _BAD_METHOD.search(request.method):
-            raise InvalidRequestError(f"Invalid HTTP method {request.method!r}; the request was not sent.")
+        if not is_token(request.method):
+            raise unsendable_method(request)
         headers = urllib3.HTTPHeaderDict()
         for name, value in request.headers.items():
-            if _BAD_NAME.search(name) or _BAD_VALUE.search(value):
-                raise InvalidRequestError(
-                    f"Header {name!r} contains CR, LF, NUL (or is not a valid name); {_describe(request)} was not sent."
-                )
+            if not is_token(name) or has_line_break(value):  # http.client would send them, split or not
+                raise unsendable_header(request, name)
             headers.add(name, _latin1(value))
         if "User-Agent" not in headers:
             headers["User-Agent"] = _USER_AGENT
@@ -988,7 +963,7 @@ class _Stream:
     async def __anext__(self) -> bytes:
         if self._aborted:
             raise ReadError(
-                f"Engine {self._engine.name} was closed while the body of {_describe(self._request)} was read."
+                f"Engine {self._engine.name} was closed while the body of {describe(self._request)} was read."
             )
         if self._eof or self._closed:
             raise StopAsyncIteration
@@ -1050,7 +1025,3 @@ class _Stream:
         self._engine._streams.discard(self)
         if not self._handed_off:
             self._close_native()
-
-
-def _describe(request: Request) -> str:
-    return f"{request.method} {mask_url(request.url)}"

@@ -27,6 +27,7 @@ from .._models import Request, Response
 from .._plugin import Plugin, PluginConfig, Send, SendOrder
 from .._redact import MASK
 from .._settings import setting
+from .._syntax import has_control
 from .redirect import same_origin
 
 if TYPE_CHECKING:
@@ -204,7 +205,9 @@ def basic_authorization(username: str, password: str) -> str:
 
 
 def _has_control_chars(text: str) -> bool:
-    return any(ord(char) < 0x20 or ord(char) == 0x7F for char in text)
+    """RFC 7617 forbids every control character in Basic credentials, tab included (``has_control``
+    allows tab, which a header value may hold)."""
+    return has_control(text) or "\t" in text
 
 
 @dataclass(frozen=True, slots=True)

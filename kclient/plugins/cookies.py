@@ -23,6 +23,7 @@ from .._models import Request, Response
 from .._plugin import Plugin, PluginConfig, Send, SendOrder
 from .._redact import MASK
 from .._settings import setting
+from .._syntax import has_control
 
 if TYPE_CHECKING:
     from multidict import CIMultiDict
@@ -53,9 +54,6 @@ SAME_SITE_VALUES = ("Strict", "Lax", "None")
 
 #: Longest name plus value accepted from a server (what browsers keep, RFC 6265 section 6.1).
 MAX_NAME_VALUE_SIZE = 4096
-
-#: Control characters that make a whole Set-Cookie header ignored (a tab is allowed).
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 # -- the cookie ------------------------------------------------------------------------------
@@ -106,7 +104,7 @@ def _check_cookie(cookie: Cookie) -> None:
         raise ValueError(f"A cookie name is a non-empty string without ';' or '=', not {cookie.name!r}.")
     if not isinstance(cookie.value, str) or ";" in cookie.value:
         raise ValueError(f"The value of cookie {cookie.name} must be a string without ';'.")
-    if _CONTROL.search(cookie.name + cookie.value):
+    if has_control(cookie.name + cookie.value):
         raise ValueError(f"Cookie {cookie.name}: the name and value must not contain control characters.")
     if not isinstance(cookie.domain, str) or not cookie.domain or cookie.domain.startswith("."):
         raise ValueError(
@@ -218,7 +216,7 @@ def parse_set_cookie(header_value: str, request_url: URL | str, now: float) -> C
     expired cookie, which deletes the stored one. Cookies of an IP host are host-only.
     """
     url = _absolute_url(request_url)
-    if _CONTROL.search(header_value):
+    if has_control(header_value):
         return None
     pair, _, unparsed = header_value.partition(";")
     name, equals, value = pair.partition("=")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from extras import skip_without_socks
 
 from kclient import Engine, KClientError, describe_settings
 from kclient.engines import registry
@@ -132,6 +133,8 @@ def require(engine: type[Engine], capability: str, what: str | None = None) -> N
         kind = capability.partition(":")[2]
         if kind not in caps.proxies:
             pytest.skip(f"{engine.name} does not support {what or kind.upper() + ' proxies'}")
+        if kind == "socks":
+            skip_without_socks(engine.name)
         return
     if not getattr(caps, capability):
         pytest.skip(f"{engine.name} does not support {what or capability}")

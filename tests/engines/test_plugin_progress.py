@@ -10,6 +10,7 @@ from typing import Any
 
 import anyio
 import pytest
+from extras import needs
 
 from kclient import HttpClient
 from kclient.plugins.progress import BodyProgress
@@ -232,6 +233,7 @@ async def test_an_upload_callback_error_fails_the_request_on_every_engine(
 # -- the bar ----------------------------------------------------------------------------------
 
 
+@needs("tqdm")
 async def test_progress_bar_for_big_downloads_only(make_client: Callable[..., HttpClient], nginx: Site) -> None:
     out = io.StringIO()
     client = make_client(_progress(progress_bar=True, progress_file=out, min_size=64 << 10))
@@ -246,6 +248,7 @@ async def test_progress_bar_for_big_downloads_only(make_client: Callable[..., Ht
     assert out.getvalue() == shown  # below min_size: no bar
 
 
+@needs("tqdm")
 async def test_progress_bar_and_callback_together(make_client: Callable[..., HttpClient], nginx: Site) -> None:
     out = io.StringIO()
     downloads = Recorder()

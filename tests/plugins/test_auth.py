@@ -124,6 +124,9 @@ def test_basic_authorization(username: str, password: str, expected: str) -> Non
         (("us:er", "p"), "cannot contain ':'"),
         (("user", "p\r\nX-Evil: 1"), "control characters"),
         (("user\x00", "p"), "control characters"),
+        (("user", "p\x7f"), "control characters"),
+        (("us\ter", "p"), "control characters"),  # RFC 7617: no CTL at all, tab included
+        (("user", "p\t"), "control characters"),
         ((b"user", "p"), "two strings"),
         (("user", None), "two strings"),
     ],

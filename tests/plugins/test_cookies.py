@@ -148,6 +148,9 @@ EXPIRES = "Expires=Wed, 21 Oct 2015 07:28:00 GMT"
         ("novalue", "http://example.com/", None),
         ("", "http://example.com/", None),
         ("a=1\x00", "http://example.com/", None),
+        ("a=1\x01", "http://example.com/", None),
+        ("a=1\x7f", "http://example.com/", None),
+        ("a=1\t", "http://example.com/", cookie()),  # a tab is no control character here (RFC 6265 5.2)
         ("a=1\r\nX-Injected: 1", "http://example.com/", None),
         ("a=" + "x" * 4096, "http://example.com/", None),
         # Path

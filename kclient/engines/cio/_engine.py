@@ -18,12 +18,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..._decoding import Decoder, accept_encoding, decoder_for
-from ..._engine import Capabilities, Engine
+from ..._describe import describe
+from ..._engine import Capabilities, Engine, leave_loop
 from ..._errors import (
     ConfigError,
     ConnectError,
     ConnectTimeout,
-    InvalidRequestError,
     KClientError,
     ProxyError,
     ReadError,
@@ -33,8 +33,10 @@ from ..._errors import (
 from ..._models import IDEMPOTENT_METHODS, Request, Response, Timeouts
 from ..._proxy import EnvironmentProxies, ProxyConfig
 from ..._redact import mask_url
+from ..._syntax import has_line_break, is_token
 from ..._tls import create_ssl_context, tls_error
 from ..._version import __version__
+from .._errors import unsendable_header, unsendable_method
 from ._config import CIOConfig
 from ._connection import Connection, Exchange, RouteKey, Unanswered, header_value
 from ._pool import ConnectionPool
@@ -103,7 +105,7 @@ class CIO(Engine):
                     exchange = _write(connection, request.method, head, body)
                 else:
                     exchange = await connection.send_streaming(
-                        request.method, head, body, _describe(request), socket_timeout
+                        request.method, head, body, describe(request), socket_timeout
                     )
                 headers = exchange.headers_future
                 if not headers.done():  # the usual case, awaited here to save a coroutine per request
@@ -116,7 +118,7 @@ class CIO(Engine):
                 if attempt == 1 and request.method in IDEMPOTENT_METHODS and isinstance(body, bytes):
                     continue  # the keep-alive race: the server closed a reused connection; send again
                 raise ReadError(
-                    f"{exc} {_describe(request)} was not sent again: "
+                    f"{exc} {describe(request)} was not sent again: "
                     + ("it was already sent twice." if attempt == 2 else f"{request.method} is not idempotent.")
                 ) from exc
             except BaseException:
@@ -178,12 +180,15 @@ class CIO(Engine):
     def _serialize(self, request: Request, target: str, proxy_auth: str | None) -> bytes:
         """The request head: request line, Host, the request's headers, defaults and body framing."""
         headers = request.headers
-        lines = [f"{request.method} {target} HTTP/1.1"]
+        method = request.method
+        if not is_token(method):
+            raise unsendable_method(request)  # it would split the request line: refused before anything is sent
+        lines = [f"{method} {target} HTTP/1.1"]
         if "Host" not in headers:
             lines.append(_host_line(request.url))
         if not headers:
             lines.append(self._default_headers)
-        elif len(headers) == 1 and (agent := headers.get("User-Agent")) is not None and _plain(agent):
+        elif len(headers) == 1 and (agent := headers.get("User-Agent")) is not None and not has_line_break(agent):
             lines.append(self._agent_headers(agent))  # the usual request: only the UserAgent plugin's header
         else:
             self._add_headers(request, lines)
@@ -214,10 +219,9 @@ class CIO(Engine):
     def _add_headers(self, request: Request, lines: list[str]) -> None:
         headers = request.headers
         for name, value in headers.items():
-            line = f"{name}: {value}"
-            if "\r" in line or "\n" in line or "\x00" in line:  # refused before anything is sent
-                raise InvalidRequestError(f"Header {name!r} contains CR, LF or NUL; {_describe(request)} was not sent.")
-            lines.append(line)
+            if not is_token(name) or has_line_break(value):  # refused before anything is sent
+                raise unsendable_header(request, name)
+            lines.append(f"{name}: {value}")
         if "User-Agent" not in headers:
             lines.append(f"User-Agent: {_USER_AGENT}")
         if "Accept" not in headers:
@@ -348,15 +352,10 @@ class CIO(Engine):
             ) from None
         if self._closed:
             raise TransportError("Engine CIO is closed; create a new engine or client.")
-        if self._loop is None:
-            self._loop = loop
-        elif self._loop is not loop:
-            if not self._loop.is_closed() and self._pool.stats()["open"]:
-                raise TransportError(
-                    "This CIO engine's connections belong to another running event loop; use one engine per event loop."
-                )
-            self._pool.close()
-            self._pool = self._new_pool()
+        if self._loop is not loop:
+            if leave_loop(self.name, self._loop, holds_connections=bool(self._pool.stats()["open"])):
+                self._pool.close()
+                self._pool = self._new_pool()
             self._loop = loop
 
     def _new_pool(self) -> ConnectionPool:
@@ -426,11 +425,6 @@ def _write(connection: Connection, method: str, head: bytes, body: bytes) -> Exc
     return exchange
 
 
-def _plain(value: str) -> bool:
-    """True when a header value has no CR, LF or NUL (those are refused by ``_add_headers``)."""
-    return "\r" not in value and "\n" not in value and "\x00" not in value
-
-
 def _host_line(url: URL) -> str:
     host = url.raw_host or ""
     if ":" in host:
@@ -438,10 +432,6 @@ def _host_line(url: URL) -> str:
     port = url.port
     default = 443 if url.scheme == "https" else 80
     return f"Host: {host}" if port in (None, default) else f"Host: {host}:{port}"
-
-
-def _describe(request: Request) -> str:
-    return f"{request.method} {mask_url(request.url)}"
 
 
 def _origin(key: RouteKey) -> str:
