@@ -21,7 +21,7 @@ help:
 	@echo "make lab           set up .venv, then JupyterLab on notebooks/"
 	@echo "make test          set up .venv and system packages, then ruff, mypy, pytest and the notebooks"
 	@echo "make lint | typecheck | unit | notebooks   one step of make test"
-	@echo "make pythons       the core subset on Python 3.12 and 3.13 (make core-3.12 for one; make test runs them)"
+	@echo "make pythons       the core subset on the supported Pythons other than .venv's (make core-3.12 for one)"
 	@echo "make test-slow     only the tests marked slow (make test runs them too)"
 	@echo "make test-browser  only the tests marked browser (JupyterLab in Chromium)"
 	@echo "make reliability   the reliability suite (-m reliability), then its table for the README"
@@ -58,12 +58,13 @@ NOTEBOOKS := $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with t
 # JupyterLab in headless Chromium (tests/browser): the widgets as a person sees them.
 BROWSER := $(PY) -m pytest -m browser tests/browser
 
-# The other supported Pythons (3.11 is .venv's) run the core subset: every test but the slow,
+# The supported Pythons other than .venv's run the core subset: every test but the slow,
 # reliability, bench and browser ones, with kclient's network engines narrowed to CORE_ENGINES
 # (CIO is kclient's own code, Aiohttp a C extension; Httpx and Urllib3 are pure Python and
 # their matrix runs on 3.11). Each gets .venv-X.Y from scripts/find-python.sh, which fails
 # naming the version when the machine lacks it. See README, "Tests".
-OTHER_PYTHONS := 3.12 3.13
+SUPPORTED_PYTHONS := 3.11 3.12 3.13
+OTHER_PYTHONS = $(filter-out $(shell test -x $(PY) && $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])'),$(SUPPORTED_PYTHONS))
 CORE_EXTRAS := jupyter,aiohttp,urllib3,http2,socks,compression,progress,demo,test
 CORE_ENGINES := CIO,Aiohttp
 CORE := -m "not browser and not slow and not reliability and not bench"
