@@ -18,6 +18,10 @@ __all__ = ["content_charset", "decode_text", "is_utf8_start", "text_codec"]
 #: A byte every usable codec decodes with ``errors="replace"`` (idna, punycode and undefined raise).
 _PROBE = b"\x80"
 
+#: Codecs that are not character encodings of a body whatever the probe says (punycode decodes
+#: the probe on Python 3.13 but is a transform of host labels, as idna is).
+_NOT_BODY_ENCODINGS = frozenset({"idna", "punycode", "undefined"})
+
 #: Python codec name -> whether it is usable; a codec is probed once.
 _USABLE: dict[str, bool] = {}
 
@@ -31,7 +35,9 @@ def text_codec(name: str) -> str | None:
         return None
     usable = _USABLE.get(info.name)
     if usable is None:
-        usable = _USABLE[info.name] = getattr(info, "_is_text_encoding", True) and _decodes(info.name)
+        usable = _USABLE[info.name] = (
+            info.name not in _NOT_BODY_ENCODINGS and getattr(info, "_is_text_encoding", True) and _decodes(info.name)
+        )
     return info.name if usable else None
 
 
