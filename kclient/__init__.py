@@ -27,6 +27,7 @@ from ._errors import (
     ConnectTimeout,
     DecodingError,
     EngineNotFoundError,
+    EventStreamError,
     InvalidRequestError,
     KClientError,
     KClientTimeoutError,
@@ -67,6 +68,8 @@ from .plugins import (
 )
 
 if TYPE_CHECKING:
+    from ._event_source import EventSource, EventSourceOptions, Reconnection
+    from ._sse import ServerSentEvent
     from .engines.cio import CIO, CIOConfig
     from .engines.httpx import Httpx, HttpxConfig
     from .engines.mock import (
@@ -130,6 +133,9 @@ __all__ = [
     "EngineInfo",
     "EngineNotFoundError",
     "EngineRegistry",
+    "EventSource",
+    "EventSourceOptions",
+    "EventStreamError",
     "HttpCallValidator",
     "HttpClient",
     "HttpClientConfig",
@@ -155,6 +161,7 @@ __all__ = [
     "ProxyConfig",
     "ProxyError",
     "ReadError",
+    "Reconnection",
     "RedirectResponseError",
     "Request",
     "RequestTimeout",
@@ -164,6 +171,7 @@ __all__ = [
     "ResponseTooLargeError",
     "SendOrder",
     "ServerResponseError",
+    "ServerSentEvent",
     "SettingInfo",
     "SocketTimeout",
     "TLSError",
@@ -188,6 +196,11 @@ __all__ = [
 #: Engines are imported on first access: their libraries are not cheap to import, and a
 #: session that never uses an engine should not pay for it.
 _LAZY = {
+    # Server-Sent Events: imported with the first client.sse().
+    "EventSource": "kclient._event_source",
+    "EventSourceOptions": "kclient._event_source",
+    "Reconnection": "kclient._event_source",
+    "ServerSentEvent": "kclient._sse",
     "CIO": "kclient.engines.cio",
     "CIOConfig": "kclient.engines.cio",
     "Httpx": "kclient.engines.httpx",

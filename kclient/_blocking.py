@@ -11,11 +11,15 @@ from typing import TYPE_CHECKING, Unpack
 from ._runner import run
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from ._client import HttpClient
+    from ._event_source import EventSource, EventSourceOptions
     from ._models import Response
     from ._request_options import RequestOptions, URLInput
+    from ._sse import ServerSentEvent
 
-__all__ = ["BlockingClient"]
+__all__ = ["BlockingClient", "BlockingEventSource"]
 
 
 class BlockingClient:
@@ -51,6 +55,10 @@ class BlockingClient:
     def options(self, url: URLInput, **options: Unpack[RequestOptions]) -> Response:
         return self.request("OPTIONS", url, **options)
 
+    def sse(self, url: URLInput, **options: Unpack[EventSourceOptions]) -> BlockingEventSource:
+        """``with client.blocking.sse(url) as events: for event in events:`` (see ``HttpClient.sse``)."""
+        return BlockingEventSource(self.client.sse(url, **options))
+
     def join(self, timeout: float | None = None) -> None:
         """Wait for the client to finish closing; ``TimeoutError`` after ``timeout`` seconds."""
 
@@ -64,3 +72,50 @@ class BlockingClient:
 
     def __repr__(self) -> str:
         return f"<blocking view of {self.client!r}>"
+
+
+class BlockingEventSource:
+    """``client.blocking.sse(url)``: an ``EventSource`` for synchronous code, event by event.
+
+    Its attributes (``events``, ``reconnects``, ``last_event_id``, ``response``) are the
+    source's; each event is read by ``kclient.run``, so the stream stays on one loop.
+    """
+
+    __slots__ = ("source",)
+
+    def __init__(self, source: EventSource) -> None:
+        self.source = source
+
+    def __enter__(self) -> BlockingEventSource:
+        run(self.source.__aenter__())
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        run(self.source.__aexit__(exc_type, exc, tb))
+
+    def __iter__(self) -> BlockingEventSource:
+        return self
+
+    def __next__(self) -> ServerSentEvent:
+        async def next_event() -> ServerSentEvent | None:
+            try:
+                return await self.source.__anext__()
+            except StopAsyncIteration:
+                return None
+
+        event = run(next_event())
+        if event is None:
+            raise StopIteration
+        return event
+
+    def close(self) -> None:
+        """End the stream (``with`` does it on exit)."""
+        run(self.source.aclose())
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.source, name)
+
+    def __repr__(self) -> str:
+        return f"<blocking view of {self.source!r}>"

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from yarl import URL
 
     from ._cancel import DeadlineScope
+    from ._event_source import EventSource, EventSourceOptions
     from ._request_options import RequestOptions, URLInput
     from .plugins.cookies import Cookie
 
@@ -265,9 +266,28 @@ class HttpClient:
         timeout bounds connecting, sending, the head and the reads of the body together, never
         the caller's code between reads; ``max_body_size`` bounds ``aread()`` only.
         """
+        async with self._stream(_build_request(method, url, options, self._base_url)) as response:
+            yield response
+
+    def sse(self, url: URLInput, **options: Unpack[EventSourceOptions]) -> EventSource:
+        """``async with client.sse(url) as events: async for event in events:`` Server-Sent Events.
+
+        A GET with ``Accept: text/event-stream``, read as the HTML standard's event stream, and
+        reconnected when it drops (see ``EventSource`` and ``EventSourceOptions``). The request
+        options are those of ``get``; ``timeout`` bounds connecting and the head, and the socket
+        timeout each wait for the next bytes (``SocketTimeout``).
+        """
+        from ._event_source import EventSource
+
+        return EventSource(self, url, options)
+
+    @asynccontextmanager
+    async def _stream(self, request: Request, *, read_budget: bool = True) -> AsyncIterator[Response]:
+        """``stream`` for a built request; ``read_budget=False`` leaves the body's reads unbounded
+        by the request timeout (a Server-Sent Events stream lasts as long as the server wants)."""
         import anyio
 
-        request = self._prepare(_build_request(method, url, options, self._base_url))
+        request = self._prepare(request)
         scope = self._lifecycle.begin(lambda: describe(request))
         ok = False
         try:
@@ -279,7 +299,7 @@ class HttpClient:
                     response = await call(request)
                 if deadline.cancelled_caught:
                     raise self._timed_out(request)
-                if limit is not None:  # the rest of the timeout bounds the reads, not the caller's code
+                if limit is not None and read_budget:  # the rest of the timeout bounds the reads, not the caller's code
                     response.limit_reads(limit - (time.perf_counter() - started), partial(self._timed_out, request))
                 try:
                     yield response

@@ -49,6 +49,7 @@ __all__ = [
     "ConnectTimeout",
     "DecodingError",
     "EngineNotFoundError",
+    "EventStreamError",
     "InvalidRequestError",
     "KClientError",
     "KClientTimeoutError",
@@ -203,6 +204,11 @@ class ResponseTooLargeError(KClientError):
         self.limit = limit
         #: The request's URL, secrets masked.
         self.url = url
+
+
+class EventStreamError(KClientError):
+    """A Server-Sent Events stream that cannot go on: the answer is not ``text/event-stream``,
+    or it dropped and ``max_reconnects`` reconnections in a row brought no event."""
 
 
 class DecodingError(KClientError, ValueError):

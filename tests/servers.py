@@ -378,14 +378,15 @@ def running_microsocks(*, auth: tuple[str, str] | None = None) -> Iterator[Micro
 
 
 class Hypercorn:
-    """An ASGI app served by hypercorn over TLS (HTTP/2 and HTTP/1.1 by ALPN) on 127.0.0.1.
+    """An ASGI app served by hypercorn on 127.0.0.1: over TLS (HTTP/2 and HTTP/1.1 by ALPN) given
+    a certificate, else plain HTTP/1.1.
 
     hypercorn runs on its own asyncio loop in a background thread, on a socket bound to a
     port the OS picked (handed over as ``fd://``). ``cert_file``/``key_file`` are the
     server's PEM files; ``stop()`` (or leaving the ``with`` block) shuts it down.
     """
 
-    def __init__(self, app: Any, cert_file: str, key_file: str) -> None:
+    def __init__(self, app: Any, cert_file: str | None = None, key_file: str | None = None) -> None:
         self._app = app
         self._cert_file, self._key_file = cert_file, key_file
         self._thread: threading.Thread | None = None
@@ -397,7 +398,7 @@ class Hypercorn:
 
     @property
     def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
+        return f"{'https' if self._cert_file else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> Hypercorn:
         listener = socket.socket()
@@ -420,8 +421,9 @@ class Hypercorn:
 
         config = Config()
         config.bind = [f"fd://{fd}"]
-        config.certfile, config.keyfile = self._cert_file, self._key_file
-        config.alpn_protocols = ["h2", "http/1.1"]
+        if self._cert_file:  # else plain HTTP/1.1
+            config.certfile, config.keyfile = self._cert_file, self._key_file
+            config.alpn_protocols = ["h2", "http/1.1"]
         config.accesslog = config.errorlog = None
 
         async def main() -> None:
