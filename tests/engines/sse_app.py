@@ -36,10 +36,13 @@ class SseApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                pass
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
         query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         last = headers.get("last-event-id")
