@@ -79,6 +79,7 @@ if TYPE_CHECKING:
         respond,
         respond_bad_request,
         respond_error,
+        respond_events,
         respond_ok,
         respond_redirect,
     )
@@ -187,6 +188,7 @@ __all__ = [
     "respond",
     "respond_bad_request",
     "respond_error",
+    "respond_events",
     "respond_ok",
     "respond_redirect",
     "run",
@@ -213,6 +215,7 @@ _LAZY = {
             "respond",
             "respond_bad_request",
             "respond_error",
+            "respond_events",
             "respond_ok",
             "respond_redirect",
         ],

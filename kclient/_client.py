@@ -333,8 +333,9 @@ class HttpClient:
 
         return dataclasses.replace(self._limits, max_body_size=given.max_body_size)
 
-    def _check_request_options(self, attributes: Mapping[str, Any]) -> None:
-        """Every plugin option must be declared by an installed plugin (``Plugin.request_options``)."""
+    def _check_request_options(self, attributes: Mapping[str, Any], also: frozenset[str] = frozenset()) -> None:
+        """Every plugin option must be declared by an installed plugin (``Plugin.request_options``);
+        ``also`` names the options of the caller (``client.sse``'s own), offered as guesses."""
         for option in attributes:
             if option in self._handled_options:
                 continue
@@ -344,14 +345,14 @@ class HttpClient:
                     f"{option}= is read by the plugin {plugin}, which is not installed on {self.name}: "
                     f"create the client with HttpClient(engine, lambda c: c.install({plugin}))."
                 )
-            raise InvalidRequestError(self._unknown_option(option))
+            raise InvalidRequestError(self._unknown_option(option, also))
 
-    def _unknown_option(self, option: str) -> str:
+    def _unknown_option(self, option: str, also: frozenset[str] = frozenset()) -> str:
         import difflib
 
         from ._request_builder import CORE_OPTIONS
 
-        valid = sorted(CORE_OPTIONS | self._handled_options)
+        valid = sorted(CORE_OPTIONS | self._handled_options | also)
         guess = difflib.get_close_matches(option, [*valid, *PLUGIN_OPTIONS], n=1, cutoff=0.6)
         hint = f" (did you mean {guess[0]}=?)" if guess else ""
         return f"Unknown request option {option}={hint}; valid options on {self.name}: {', '.join(valid)}."

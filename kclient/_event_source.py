@@ -102,6 +102,9 @@ class EventSource:
     def __init__(self, client: HttpClient, url: URLInput, options: EventSourceOptions) -> None:
         given: dict[str, Any] = dict(options)
         own = {name: given.pop(name) for name in _OWN & set(given)}
+        from ._request_builder import CORE_OPTIONS
+
+        client._check_request_options({k: v for k, v in given.items() if k not in CORE_OPTIONS}, also=_OWN)
         self._client = client
         self._url = url
         self._options: dict[str, Any] = given

@@ -23,7 +23,7 @@ from typing import Any
 
 from ._errors import DecodingError, ResponseTooLargeError
 
-__all__ = ["DEFAULT_MAX_EVENT_SIZE", "EventStreamParser", "ServerSentEvent"]
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "EventStreamParser", "ServerSentEvent", "encode_event"]
 
 #: The longest line or event data kept in memory, in characters, by default.
 DEFAULT_MAX_EVENT_SIZE = 16 << 20
@@ -49,6 +49,23 @@ class ServerSentEvent:
         except ValueError as exc:
             shown = self.data if len(self.data) <= 80 else self.data[:79] + "…"
             raise DecodingError(f"The data of this {self.event!r} event is not JSON ({exc}): {shown!r}") from exc
+
+
+def encode_event(data: str, *, event: str = "", id: str | None = None, retry: int | None = None) -> bytes:
+    """One event in the event-stream format (the parser's inverse): ``data`` line by line, then
+    a blank line. ``event`` and ``id`` must not hold a line end (nor ``id`` a NUL)."""
+    for name, value in (("event", event), ("id", id or "")):
+        if any(c in value for c in "\r\n") or (name == "id" and "\0" in value):
+            raise ValueError(f"An event-stream {name} cannot hold a line end{' or NUL' if name == 'id' else ''}: {value!r}")
+    lines = [f"event: {event}"] if event else []
+    if id is not None:
+        lines.append(f"id: {id}")
+    if retry is not None:
+        if isinstance(retry, bool) or not isinstance(retry, int) or retry < 0:
+            raise ValueError(f"retry is a whole number of milliseconds, not {retry!r}")
+        lines.append(f"retry: {retry}")
+    lines += [f"data: {line}" for line in _LINE_END.split(data)]
+    return ("\n".join(lines) + "\n\n").encode()
 
 
 class EventStreamParser:

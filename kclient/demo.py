@@ -1,7 +1,8 @@
 """A local httpbin to explore kclient with, offline: ``kclient.demo.serve()``.
 
 httpbin is the well-known request and response service (statuses, delays, streaming,
-redirects, auth, cookies, gzip...). The demo runs it on 127.0.0.1, on a port the system
+redirects, auth, cookies, gzip...), with live streams of its own: Server-Sent Events at
+``/sse/tokens`` (a language-model-like completion) and ``/sse/ticks``. The demo runs it on 127.0.0.1, on a port the system
 chooses, in a background thread of the current process, so notebooks and examples run the
 same on a laptop, on Binder and in CI with no network::
 
@@ -101,7 +102,9 @@ class DemoServer:
             return self
         from werkzeug.serving import make_server
 
-        app = _httpbin_app()
+        from ._demo_streams import with_streams
+
+        app = with_streams(_httpbin_app())
         # Bound here, not by werkzeug, which prints and calls sys.exit() when the port is taken.
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:

@@ -118,3 +118,16 @@ def test_command_line_serves_until_interrupted() -> None:
         process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_the_demo_streams_server_sent_events(shared: None) -> None:
+    url = demo.serve()
+    with HttpClient("CIO") as client:
+        with client.blocking.sse(f"{url}/sse/tokens?delay=0", reconnect_delay=0) as events:
+            received = list(events)
+        assert "".join(e.json()["token"] for e in received if e.event == "token").startswith("Server-Sent Events are")
+        assert (received[-1].event, received[-1].data, events.reconnects) == ("done", "[DONE]", 1)  # then a 204
+        with client.blocking.sse(f"{url}/sse/ticks?n=4&delay=0", last_event_id="2", reconnect_delay=0) as events:
+            assert [e.data for e in events] == ["tick 3 of 4", "tick 4 of 4"]
+        assert client.blocking.get(f"{url}/sse/nothing").status == 404
+        assert client.blocking.get(f"{url}/get").status == 200  # httpbin behind it

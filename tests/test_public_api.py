@@ -95,6 +95,7 @@ PUBLIC = [
     "respond",
     "respond_bad_request",
     "respond_error",
+    "respond_events",
     "respond_ok",
     "respond_redirect",
     "run",

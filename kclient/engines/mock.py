@@ -15,13 +15,16 @@ from __future__ import annotations
 import json as jsonlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._describe import describe
 from .._engine import Capabilities, Engine, EngineConfig
 from .._errors import ConfigError, UnhandledRequestError
 from .._models import Request, Response
 from .._settings import setting
+
+if TYPE_CHECKING:
+    from .._sse import ServerSentEvent
 
 __all__ = [
     "Mock",
@@ -30,6 +33,7 @@ __all__ = [
     "respond",
     "respond_bad_request",
     "respond_error",
+    "respond_events",
     "respond_ok",
     "respond_redirect",
 ]
@@ -103,6 +107,27 @@ def respond_redirect(location: str, status: int = 302) -> MockAnswer:
     if not 300 <= status <= 399:
         raise ValueError(f"A redirect status is from 300 to 399, not {status!r}.")
     return respond(b"", status, {"Location": location})
+
+
+def respond_events(
+    *events: ServerSentEvent | str | dict[str, Any] | list[Any],
+    retry: int | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> MockAnswer:
+    """A ``text/event-stream`` answer: each event a ``ServerSentEvent``, a string (its data) or a
+    dict or list (its data as JSON); ``retry`` (milliseconds) first when given. The stream then
+    ends, so ``client.sse`` reconnects unless told not to (``max_reconnects=0``)."""
+    from .._sse import ServerSentEvent, encode_event
+
+    body = [b"" if retry is None else f"retry: {retry}\n\n".encode()]
+    for item in events:
+        if isinstance(item, ServerSentEvent):
+            body.append(encode_event(item.data, event=item.event, id=item.id or None, retry=item.retry))
+        else:
+            body.append(encode_event(item if isinstance(item, str) else jsonlib.dumps(item)))
+    head = {"Content-Type": "text/event-stream", "Cache-Control": "no-store", **(headers or {})}
+    return respond(b"".join(body), status, head)
 
 
 class _BytesStream:

@@ -8,7 +8,7 @@ Paths (``?tag=`` keeps the requests of one test apart in ``seen``):
 * ``/cut``: one event, then the body is cut mid-chunk (the app fails); with ``Last-Event-ID: 1``
   one more event and a 204 on the next request;
 * ``/empty``: ``retry: 10`` and nothing more, every time;
-* ``/silent``: a comment, then nothing for 30 s;
+* ``/silent``: a comment, then nothing for 30 s or until the client leaves;
 * ``/trickle?n=N``: N events, one every 0.1 s;
 * ``/not-sse``: JSON; ``/error``: a 503; ``/no-content``: a 204.
 
@@ -18,6 +18,7 @@ Paths (``?tag=`` keeps the requests of one test apart in ``seen``):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -89,8 +90,10 @@ class SseApp:
         elif path == "/silent":
             await start()
             await body(b": hello\n\n")
-            await asyncio.sleep(30)
-            await body(b"", more=False)
+            with contextlib.suppress(TimeoutError):  # until the client leaves (then hypercorn closes at once)
+                async with asyncio.timeout(30):
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
         elif path == "/trickle":
             await start()
             for i in range(1, int(query.get("n", "5")) + 1):
