@@ -60,13 +60,15 @@ _DROPS = (ReadError, ProtocolError)
 class EventSourceOptions(RequestOptions, total=False):
     """``client.sse(url, **options)``: the request options of ``get``, and these.
 
-    ``reconnect_delay`` seconds before a reconnection (the server's ``retry`` replaces it),
+    ``method`` (GET unless told: a language-model API takes a POST with a JSON body, sent
+    again on each reconnection), ``reconnect_delay`` seconds before a reconnection (the server's ``retry`` replaces it),
     ``max_reconnects`` attempts in a row without an event (0: never reconnect),
     ``on_reconnect`` called with a ``Reconnection`` before each wait, ``last_event_id`` to
     resume from, ``max_event_size`` characters of one line or event (``ResponseTooLargeError``
     beyond).
     """
 
+    method: str
     reconnect_delay: float
     max_reconnects: int
     on_reconnect: Callable[[Reconnection], object]
@@ -74,7 +76,7 @@ class EventSourceOptions(RequestOptions, total=False):
     max_event_size: int
 
 
-_OWN = frozenset({"reconnect_delay", "max_reconnects", "on_reconnect", "last_event_id", "max_event_size"})
+_OWN = frozenset({"method", "reconnect_delay", "max_reconnects", "on_reconnect", "last_event_id", "max_event_size"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,16 @@ class EventSource:
         self.reconnect_delay = _seconds(own.get("reconnect_delay", DEFAULT_RECONNECT_DELAY))
         self.max_reconnects = _count("max_reconnects", own.get("max_reconnects", DEFAULT_MAX_RECONNECTS))
         self.max_event_size = _count("max_event_size", own.get("max_event_size", DEFAULT_MAX_EVENT_SIZE))
+        method = own.get("method", "GET")
+        if not isinstance(method, str) or not method.isalpha():
+            raise ConfigError(f"method= is an HTTP method such as GET or POST, not {method!r}.")
+        self._method = method.upper()
+        content = given.get("content")
+        if content is not None and not isinstance(content, (bytes, bytearray, str)):
+            raise ConfigError(
+                "client.sse sends its body again on each reconnection: content= is bytes or str here, "
+                f"not {type(content).__name__}."
+            )
         self._on_reconnect: Callable[[Reconnection], object] | None = own.get("on_reconnect")
         if self._on_reconnect is not None and not callable(self._on_reconnect):
             raise ConfigError(f"on_reconnect= is a function of a Reconnection, not {self._on_reconnect!r}.")
@@ -182,7 +194,7 @@ class EventSource:
         headers.setdefault("Cache-Control", "no-store")
         if self.last_event_id:
             headers["Last-Event-ID"] = self.last_event_id
-        request = _build_request("GET", self._url, {**self._options, "headers": headers}, self._client.base_url)  # type: ignore[typeddict-item]
+        request = _build_request(self._method, self._url, {**self._options, "headers": headers}, self._client.base_url)  # type: ignore[typeddict-item]
         stack = AsyncExitStack()
         response = await stack.enter_async_context(self._client._stream(request, read_budget=False))
         self._stack, self.response = stack, response

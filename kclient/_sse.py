@@ -56,7 +56,9 @@ def encode_event(data: str, *, event: str = "", id: str | None = None, retry: in
     a blank line. ``event`` and ``id`` must not hold a line end (nor ``id`` a NUL)."""
     for name, value in (("event", event), ("id", id or "")):
         if any(c in value for c in "\r\n") or (name == "id" and "\0" in value):
-            raise ValueError(f"An event-stream {name} cannot hold a line end{' or NUL' if name == 'id' else ''}: {value!r}")
+            raise ValueError(
+                f"An event-stream {name} cannot hold a line end{' or NUL' if name == 'id' else ''}: {value!r}"
+            )
     lines = [f"event: {event}"] if event else []
     if id is not None:
         lines.append(f"id: {id}")

@@ -2,9 +2,9 @@
 
 httpbin is the well-known request and response service (statuses, delays, streaming,
 redirects, auth, cookies, gzip...), with live streams of its own: Server-Sent Events at
-``/sse/tokens`` (a language-model-like completion) and ``/sse/ticks``. The demo runs it on 127.0.0.1, on a port the system
-chooses, in a background thread of the current process, so notebooks and examples run the
-same on a laptop, on Binder and in CI with no network::
+``/sse/tokens`` (a language-model-like completion) and ``/sse/ticks``. The demo runs it on
+127.0.0.1, on a port the system chooses, in a background thread of the current process, so
+notebooks and examples run the same on a laptop, on Binder and in CI with no network::
 
     from kclient import HttpClient, demo
 

@@ -66,6 +66,7 @@ class KClientMagics(Magics):
         Unicode(), help="Header names masked in displays, besides Authorization, Cookie and the like."
     ).tag(config=True)
     history_size = Int(200, help="Requests kept by %kclient history.").tag(config=True)
+    stream_keep = Int(20, help="Events of a live stream shown at once (the count covers them all).").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -225,6 +226,8 @@ class KClientMagics(Magics):
             print(self._curl(spec, options))
             if not options.sends:
                 return None
+        if options.stream or _asks_for_events(spec):
+            return self._watch(spec, options, capture=capture)
         response = self._exchange(self._client(options), spec, options)
         if spec.name:
             self._user_ns()[spec.name] = response
@@ -280,6 +283,28 @@ class KClientMagics(Magics):
             except ResponseError as error:
                 raise RequestFailed(f"--check: {error}") from error
         return response
+
+    def _watch(self, spec: RequestSpec, options: MagicOptions, *, capture: bool) -> Any:
+        """A Server-Sent Events stream shown live; its ``EventLog`` is the result."""
+        from ._live import watch_events
+
+        request_options = spec.options()
+        timeout = options.timeout if options.timeout is not None else self.timeout
+        if timeout is not None:
+            request_options["timeout"] = timeout
+        client = self._client(options)
+        started = datetime.datetime.now()
+        try:
+            log = watch_events(client, spec.method, spec.url, request_options, keep=self.stream_keep)
+        except KClientError as error:
+            self._record(spec, started, None, error)
+            raise RequestFailed(
+                f"{spec.method} {mask_url_text(spec.url)} failed: {type(error).__name__}: {error}"
+            ) from error
+        self._record(spec, started, None, None)
+        if spec.name:
+            self._user_ns()[spec.name] = log
+        return self._capture(log, options) if capture else log
 
     def _capture(self, value: Any, options: MagicOptions) -> Any:
         if options.capture is not None:
@@ -360,6 +385,14 @@ def _display(view: Any) -> None:
     from IPython.display import display
 
     display(view)  # type: ignore[no-untyped-call]
+
+
+def _asks_for_events(spec: RequestSpec) -> bool:
+    """The request's ``Accept`` is ``text/event-stream``: its answer is watched live."""
+    return any(
+        name.lower() == "accept" and value.partition(";")[0].strip().lower() == "text/event-stream"
+        for name, value in spec.headers
+    )
 
 
 def _no_arguments(name: str, words: list[str]) -> None:

@@ -15,7 +15,8 @@ __all__ = ["MagicOptions", "split_options"]
 USAGE = (
     "options: -v/--verbose, --timeout SECONDS, --engine NAME, --no-follow, -e/--extract PATH, --check, "
     "--curl (print the curl command instead of sending; with --send, both), --show-secrets (in --curl), "
-    "-f/--form (HTTPie items as a form), --html (render HTML bodies), << VARIABLE"
+    "-f/--form (HTTPie items as a form), --html (render HTML bodies), "
+    "--stream (Server-Sent Events shown live), << VARIABLE"
 )
 
 
@@ -34,6 +35,7 @@ class MagicOptions:
     show_secrets: bool = False
     form: bool = False
     html: bool = False
+    stream: bool = False
     capture: str | None = None
     words: list[str] = field(default_factory=list)
 
@@ -54,6 +56,7 @@ _FLAGS = {
     "-f": "form",
     "--form": "form",
     "--html": "html",
+    "--stream": "stream",
 }
 _VALUED = {"--timeout": "timeout", "--engine": "engine", "-e": "extract", "--extract": "extract"}
 

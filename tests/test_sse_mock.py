@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from kclient import (
+    ConfigError,
     EventStreamError,
     HttpClient,
     Mock,
@@ -26,7 +29,11 @@ async def test_events_from_a_mock() -> None:
     assert received[1].json() == {"token": "world"}
     assert (received[2].event, received[2].id) == ("done", "9")
     request = engine.request_history[0]
-    assert (request.method, request.headers["Accept"], request.headers["Cache-Control"]) == ("GET", "text/event-stream", "no-store")
+    assert (request.method, request.headers["Accept"], request.headers["Cache-Control"]) == (
+        "GET",
+        "text/event-stream",
+        "no-store",
+    )
     assert "Last-Event-ID" not in request.headers
 
 
@@ -45,9 +52,12 @@ async def test_reconnection_on_a_mock_sends_the_last_event_id() -> None:
 
 async def test_resume_from_a_given_last_event_id_and_headers_are_kept() -> None:
     engine = Mock(lambda r: respond_events("x"))
-    async with HttpClient(engine) as client, client.sse(
-        "https://api.test/s", last_event_id="41", headers={"Authorization": "Bearer t"}, max_reconnects=0
-    ) as events:
+    async with (
+        HttpClient(engine) as client,
+        client.sse(
+            "https://api.test/s", last_event_id="41", headers={"Authorization": "Bearer t"}, max_reconnects=0
+        ) as events,
+    ):
         assert [e.id async for e in events] == ["41"]
     assert engine.request_history[0].headers["Last-Event-ID"] == "41"
     assert engine.request_history[0].headers["Authorization"] == "Bearer t"
@@ -106,3 +116,22 @@ def test_encode_event_refuses_line_ends_in_names() -> None:
         encode_event("x", event="a\nb")
     with pytest.raises(ValueError, match="NUL"):
         encode_event("x", id="a\0")
+
+
+async def test_a_post_with_a_json_body_is_sent_again_on_reconnection() -> None:
+    engine = Mock(lambda r: respond_events({"token": "Hi"}, retry=0), lambda r: respond(status=204))
+    async with (
+        HttpClient(engine) as client,
+        client.sse("https://api.test/v1/chat", method="post", json={"stream": True}) as events,
+    ):
+        assert [e.json()["token"] async for e in events] == ["Hi"]
+    assert [(r.method, r.content) for r in engine.request_history] == [("POST", b'{"stream":true}')] * 2
+
+
+async def test_a_streamed_body_cannot_be_sent_again() -> None:
+    async def body() -> Any:
+        yield b"x"
+
+    async with HttpClient(Mock(lambda r: respond_events("x"))) as client:
+        with pytest.raises(ConfigError, match="bytes or str here, not async_generator"):
+            client.sse("https://api.test/s", method="POST", content=body())

@@ -26,7 +26,11 @@ TABLE = [
         b": test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\ndata:  third event\n\n",
         [(M, "first event", "1", None), (M, "second event", "", None), (M, " third event", "", None)],
     ),
-    ("fields without a colon; the unfinished last event is dropped", b"data\n\ndata\ndata\n\ndata:", [(M, "", "", None), (M, "\n", "", None)]),
+    (
+        "fields without a colon; the unfinished last event is dropped",
+        b"data\n\ndata\ndata\n\ndata:",
+        [(M, "", "", None), (M, "\n", "", None)],
+    ),
     ("one space after the colon is dropped, no more", b"data:test\n\ndata: test\n\n", [(M, "test", "", None)] * 2),
     # Line ends.
     ("CR line ends", b"data: a\rdata: b\r\r", [(M, "a\nb", "", None)]),
@@ -38,12 +42,24 @@ TABLE = [
     ("undecodable bytes become U+FFFD", b"data: \xff\xfe ok\n\n", [(M, "\ufffd\ufffd ok", "", None)]),
     ("UTF-8 text", "data: żółw 🐢\n\n".encode(), [(M, "żółw 🐢", "", None)]),
     # Fields.
-    ("event sets the type for one event", b"event: add\ndata: 1\n\ndata: 2\n\n", [("add", "1", "", None), (M, "2", "", None)]),
+    (
+        "event sets the type for one event",
+        b"event: add\ndata: 1\n\ndata: 2\n\n",
+        [("add", "1", "", None), (M, "2", "", None)],
+    ),
     ("an empty event name is message", b"event\ndata: 1\n\n", [(M, "1", "", None)]),
     ("the id is kept for later events", b"id: 7\ndata: a\n\ndata: b\n\n", [(M, "a", "7", None), (M, "b", "7", None)]),
-    ("an id with NUL is ignored", b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n", [(M, "a", "1", None), (M, "b", "1", None)]),
+    (
+        "an id with NUL is ignored",
+        b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n",
+        [(M, "a", "1", None), (M, "b", "1", None)],
+    ),
     ("retry of digits only", b"retry: 2500\ndata: a\n\n", [(M, "a", "", 2500)]),
-    ("retry with anything else is ignored", b"retry: 25s\ndata: a\n\nretry: -1\ndata: b\n\nretry: 1.5\ndata: c\n\n", [(M, "a", "", None), (M, "b", "", None), (M, "c", "", None)]),
+    (
+        "retry with anything else is ignored",
+        b"retry: 25s\ndata: a\n\nretry: -1\ndata: b\n\nretry: 1.5\ndata: c\n\n",
+        [(M, "a", "", None), (M, "b", "", None), (M, "c", "", None)],
+    ),
     ("retry of non-ASCII digits is ignored", "retry: ١٢\ndata: a\n\n".encode(), [(M, "a", "", None)]),
     ("unknown fields are ignored", b"foo: bar\ndata: a\nDATA: b\n\n", [(M, "a", "", None)]),
     ("no data, no event", b"event: ping\n\nid: 3\n\n: just a comment\n\n", []),

@@ -67,7 +67,10 @@ async def test_reconnects_with_last_event_id_and_stops_at_204(
     assert data == ["event 1", "event 2", "event 3", "event 4"]
     assert sse_server[1].seen[tag] == [None, "2", "4"]  # what each connection sent
     assert events.reconnects == 2 and [r.count for r in seen] == [1, 2]
-    assert [(r.attempt, r.delay, r.last_event_id, r.error) for r in seen] == [(1, 0.02, "2", None), (1, 0.02, "4", None)]
+    assert [(r.attempt, r.delay, r.last_event_id, r.error) for r in seen] == [
+        (1, 0.02, "2", None),
+        (1, 0.02, "4", None),
+    ]
     assert client.status().in_flight == 0
     assert (await client.get(sse_server[0] + "/no-content")).status == 204  # the client goes on
 
