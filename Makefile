@@ -120,6 +120,7 @@ bench: $(STAMP) system-deps
 	$(PY) bench/stream_memory.py
 	$(PY) bench/plugin_overhead.py
 	$(PY) bench/reentrant_tasks.py
+	$(PY) bench/sse.py
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache

@@ -18,8 +18,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._errors import DecodingError, ResponseTooLargeError
 
@@ -28,14 +27,14 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "EventStreamParser", "ServerSentEvent", "en
 #: The longest line or event data kept in memory, in characters, by default.
 DEFAULT_MAX_EVENT_SIZE = 16 << 20
 
-_LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_END = re.compile(r"\r\n|\r|\n")  # in encode_event
 
 
-@dataclass(frozen=True, slots=True)
-class ServerSentEvent:
+class ServerSentEvent(NamedTuple):
     """One dispatched event: its type (``"message"`` unless the stream said), its data, the
     last event id (kept from earlier events when this one set none) and the ``retry`` it set
-    (milliseconds) or None."""
+    (milliseconds) or None. A named tuple: immutable, and cheap to make (a stream may carry
+    hundreds of thousands a second)."""
 
     event: str = "message"
     data: str = ""
@@ -121,54 +120,49 @@ class EventStreamParser:
             self._cr_pending = False
             if text.startswith("\n"):
                 text = text[1:]
-        events: list[ServerSentEvent] = []
-        start = 0
-        for end in _LINE_END.finditer(text):
-            line = text[start : end.start()]
-            if self._line:
-                line, self._line = self._line + line, ""
-            start = end.end()
-            event = self._take(line)
-            if event is not None:
-                events.append(event)
-        if start < len(text):
-            rest = text[start:]
+        if "\r" in text:  # CR and CRLF become LF; a CR last may pair with an LF first in the next chunk
+            self._cr_pending = text.endswith("\r")
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
+        rest = lines.pop()  # the unfinished line ("" when the text ended with a line end)
+        if not lines:
             if len(self._line) + len(rest) > self.max_event_size:
                 raise self._too_large("line")
             self._line += rest
-        elif text.endswith("\r"):
-            self._cr_pending = True
+            return []
+        if self._line:
+            lines[0] = self._line + lines[0]
+        if len(rest) > self.max_event_size:
+            raise self._too_large("line")
+        self._line = rest
+        events: list[ServerSentEvent] = []
+        data = self._data
+        for line in lines:  # the standard's steps, inline: this loop is the hot path
+            if not line:  # dispatch
+                self.last_event_id = self._id
+                if data:
+                    events.append(ServerSentEvent(self._event or "message", "\n".join(data), self._id, self._retry))
+                    data = self._data = []
+                self._event, self._retry, self._data_size = "", None, 0
+                continue
+            name, colon, value = line.partition(":")
+            if not name:  # a comment
+                continue
+            if colon and value[:1] == " ":
+                value = value[1:]
+            if name == "data":
+                self._data_size += len(value) + 1
+                if self._data_size > self.max_event_size:
+                    raise self._too_large("event")
+                data.append(value)
+            elif name == "event":
+                self._event = value
+            elif name == "id":
+                if "\0" not in value:
+                    self._id = value
+            elif name == "retry" and value.isascii() and value.isdigit():  # else ignored
+                self._retry = self.retry = int(value)
         return events
-
-    def _take(self, line: str) -> ServerSentEvent | None:
-        if not line:
-            return self._dispatch()
-        if line[0] == ":":
-            return None
-        name, colon, value = line.partition(":")
-        if colon and value.startswith(" "):
-            value = value[1:]
-        if name == "data":
-            self._data_size += len(value) + 1
-            if self._data_size > self.max_event_size:
-                raise self._too_large("event")
-            self._data.append(value)
-        elif name == "event":
-            self._event = value
-        elif name == "id":
-            if "\0" not in value:
-                self._id = value
-        elif name == "retry" and value.isascii() and value.isdigit():  # else ignored
-            self._retry = self.retry = int(value)
-        return None
-
-    def _dispatch(self) -> ServerSentEvent | None:
-        self.last_event_id = self._id
-        data, event, retry = self._data, self._event, self._retry
-        self._data, self._event, self._retry, self._data_size = [], "", None, 0
-        if not data:
-            return None
-        return ServerSentEvent(event or "message", "\n".join(data), self._id, retry)
 
     def _too_large(self, what: str) -> ResponseTooLargeError:
         return ResponseTooLargeError(

@@ -23,6 +23,7 @@ EXTRA_OF = {
     "h2": "http2",
     "aiohttp": "aiohttp",
     "urllib3": "urllib3",
+    "httpx_sse": "test",
 }
 
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from extras import needs
 
 pytestmark = pytest.mark.bench
 
@@ -197,3 +198,12 @@ def test_reentrant_tasks_prints_the_three_modes() -> None:
     assert lines["stock"].endswith(" C") and lines["await"].endswith(" C")
     if sys.version_info < (3, 14):
         assert lines["blocking"].endswith("pure Python")
+
+
+@needs("httpx_sse", "aiohttp")
+def test_sse_bench_reads_every_event_and_prints_ratios() -> None:
+    done = run_script("sse.py", "--events", "300", "--rounds", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    rates = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(rates) == {"kclient[CIO]", "kclient[Httpx]", "kclient[Aiohttp]", "httpx-sse"}
+    assert rates["httpx-sse"]["vs_httpx_sse"] == 1.0 and all(r["events_per_s"] > 0 for r in rates.values())
