@@ -37,7 +37,10 @@ body = b"".join(
     b"id: %d\nevent: token\ndata: %s\n\n" % (i, json.dumps({"token": "word", "index": i, "logprob": -0.25}).encode())
     for i in range(count)
 )
-head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nContent-Length: %d\r\n\r\n" % len(body)
+head = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+    b"Content-Length: %d\r\n\r\n" % len(body)
+)
 
 async def serve(reader, writer):
     try:
@@ -69,13 +72,16 @@ def start_server(events: int) -> tuple[subprocess.Popen[str], str]:
     return process, f"http://127.0.0.1:{port}/events"
 
 
-async def clients(engines: list[str], url: str, events: int) -> tuple[dict[str, Callable[[], Awaitable[int]]], list[Any]]:
+Readers = dict[str, Callable[[], Awaitable[int]]]
+
+
+async def clients(engines: list[str], url: str, events: int) -> tuple[Readers, list[Any]]:
     import httpx
     import httpx_sse
 
     from kclient import HttpClient
 
-    readers: dict[str, Callable[[], Awaitable[int]]] = {}
+    readers: Readers = {}
     owned: list[Any] = []
     for name in engines:
         client = HttpClient(name)

@@ -109,6 +109,11 @@ class EventStreamParser:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """The events that ``chunk`` completes, in order."""
+        lines = self._lines(chunk)
+        return self._events(lines) if lines else []
+
+    def _lines(self, chunk: bytes) -> list[str]:
+        """The lines that ``chunk`` completes; the unfinished one is kept for the next chunk."""
         text = self._decoder.decode(chunk)
         if not text:
             return []
@@ -135,6 +140,9 @@ class EventStreamParser:
         if len(rest) > self.max_event_size:
             raise self._too_large("line")
         self._line = rest
+        return lines
+
+    def _events(self, lines: list[str]) -> list[ServerSentEvent]:
         events: list[ServerSentEvent] = []
         data = self._data
         for line in lines:  # the standard's steps, inline: this loop is the hot path
