@@ -256,26 +256,14 @@ class KClientMagics(Magics):
         return to_curl(spec, masked=masked, mask_secrets=not options.show_secrets)
 
     def _exchange(self, client: HttpClient, spec: RequestSpec, options: MagicOptions) -> Response:
-        request_options = spec.options()
-        timeout = options.timeout if options.timeout is not None else self.timeout
-        if timeout is not None:
-            request_options["timeout"] = timeout
+        request_options = self._request_options(spec, options)
         if not options.follow:
             request_options["follow_redirects"] = False
         started = datetime.datetime.now()
         try:
             response = kclient.run(client.request(spec.method, spec.url, **request_options))
-        except ClientClosedError as error:
-            self._record(spec, started, None, error)
-            raise RequestFailed(
-                f"The kernel client is {client.state.name}: %kclient use ENGINE (or %kclient use "
-                f"{client.engine.name}) creates a new one."
-            ) from error
         except KClientError as error:
-            self._record(spec, started, None, error)
-            raise RequestFailed(
-                f"{spec.method} {mask_url_text(spec.url)} failed: {type(error).__name__}: {error}"
-            ) from error
+            raise self._failed(client, spec, started, error) from error
         self._record(spec, started, response, None)
         if options.check and not response.is_success:
             try:
@@ -288,23 +276,38 @@ class KClientMagics(Magics):
         """A Server-Sent Events stream shown live; its ``EventLog`` is the result."""
         from ._live import watch_events
 
-        request_options = spec.options()
-        timeout = options.timeout if options.timeout is not None else self.timeout
-        if timeout is not None:
-            request_options["timeout"] = timeout
         client = self._client(options)
         started = datetime.datetime.now()
         try:
-            log = watch_events(client, spec.method, spec.url, request_options, keep=self.stream_keep)
+            log = watch_events(
+                client, spec.method, spec.url, self._request_options(spec, options), keep=self.stream_keep
+            )
         except KClientError as error:
-            self._record(spec, started, None, error)
-            raise RequestFailed(
-                f"{spec.method} {mask_url_text(spec.url)} failed: {type(error).__name__}: {error}"
-            ) from error
+            raise self._failed(client, spec, started, error) from error
         self._record(spec, started, None, None)
         if spec.name:
             self._user_ns()[spec.name] = log
         return self._capture(log, options) if capture else log
+
+    def _request_options(self, spec: RequestSpec, options: MagicOptions) -> dict[str, Any]:
+        """The spec's options, and the timeout of the line (else of the magics' configuration)."""
+        request_options = spec.options()
+        timeout = options.timeout if options.timeout is not None else self.timeout
+        if timeout is not None:
+            request_options["timeout"] = timeout
+        return request_options
+
+    def _failed(
+        self, client: HttpClient, spec: RequestSpec, started: datetime.datetime, error: KClientError
+    ) -> RequestFailed:
+        """The short error of a failed request, recorded in the history."""
+        self._record(spec, started, None, error)
+        if isinstance(error, ClientClosedError):
+            return RequestFailed(
+                f"The kernel client is {client.state.name}: %kclient use ENGINE (or %kclient use "
+                f"{client.engine.name}) creates a new one."
+            )
+        return RequestFailed(f"{spec.method} {mask_url_text(spec.url)} failed: {type(error).__name__}: {error}")
 
     def _capture(self, value: Any, options: MagicOptions) -> Any:
         if options.capture is not None:

@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from headless import kclient_shell
 from IPython.core.interactiveshell import InteractiveShell
 
 from kclient import HttpClient, Mock, Request, ServerSentEvent, respond, respond_events
 
+from . import test_magics
+from .test_magics import run
+
+shell = test_magics.shell  # the fixture: a shell with the magics loaded
+
 SECRET = "s3cr3t-t0ken-value"
-
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    with kclient_shell() as ip:
-        yield ip
-        for name in [name for name in ip.user_ns if name.startswith("t_")]:
-            del ip.user_ns[name]
-
-
-def run(ip: InteractiveShell, code: str) -> Any:
-    result = ip.run_cell(code, store_history=False)
-    result.raise_error()
-    return result.result
 
 
 def use(ip: InteractiveShell, *handlers: Any) -> Mock:
