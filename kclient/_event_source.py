@@ -1,6 +1,7 @@
 """``client.sse(url)``: a Server-Sent Events stream, reconnected as the HTML standard describes.
 
-Each connection is a streamed GET of the client's (``HttpClient._stream``), so it has the
+Each connection is a streamed request of the client's (``HttpClient._stream``; a GET unless
+``method=`` says otherwise), so it has the
 client's engine, plugins, lifecycle and limits: it counts as in flight, ``cancel()`` ends it
 with ``ClientCancelledError``, and a closing client lets it run to its end but does not
 reconnect it. ``timeout`` bounds connecting and the head; the socket timeout bounds each
@@ -61,8 +62,8 @@ class EventSourceOptions(RequestOptions, total=False):
     """``client.sse(url, **options)``: the request options of ``get``, and these.
 
     ``method`` (GET unless told: a language-model API takes a POST with a JSON body, sent
-    again on each reconnection), ``reconnect_delay`` seconds before a reconnection (the server's ``retry`` replaces it),
-    ``max_reconnects`` attempts in a row without an event (0: never reconnect),
+    again on each reconnection), ``reconnect_delay`` seconds before a reconnection (the
+    server's ``retry`` replaces it), ``max_reconnects`` attempts in a row without an event (0: never reconnect),
     ``on_reconnect`` called with a ``Reconnection`` before each wait, ``last_event_id`` to
     resume from, ``max_event_size`` characters of one line or event (``ResponseTooLargeError``
     beyond).
