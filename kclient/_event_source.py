@@ -1,10 +1,9 @@
 """``client.sse(url)``: a Server-Sent Events stream, reconnected as the HTML standard describes.
 
 Each connection is a streamed request of the client's (``HttpClient._stream``; a GET unless
-``method=`` says otherwise), so it has the
-client's engine, plugins, lifecycle and limits: it counts as in flight, ``cancel()`` ends it
-with ``ClientCancelledError``, and a closing client lets it run to its end but does not
-reconnect it. ``timeout`` bounds connecting and the head; the socket timeout bounds each
+``method=`` says otherwise), so it has the client's engine, plugins, lifecycle and limits: it
+counts as in flight, ``cancel()`` ends it with ``ClientCancelledError``, and a closing client
+lets it run to its end but does not reconnect it. ``timeout`` bounds connecting and the head; the socket timeout bounds each
 wait for more bytes and ends the stream with ``SocketTimeout`` (no reconnection: the server
 is there but silent).
 
