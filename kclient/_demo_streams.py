@@ -4,8 +4,8 @@
   ``{"token": ...}`` JSON event per word (``event: token``), then ``data: [DONE]`` with
   ``id: done``; a reconnection that sends ``Last-Event-ID: done`` gets a 204, so
   ``client.sse`` ends there;
-* ``/sse/ticks?n=10&delay=0.5``: ``n`` numbered events (``id: i``), resumed after
-  ``Last-Event-ID``; asked again after the last one, a 204 (the stream is over).
+* ``/sse/ticks?n=10&delay=0.5``: ``retry: 200``, then ``n`` numbered events (``id: i``),
+  resumed after ``Last-Event-ID``; asked again after the last one, a 204 (the stream is over).
 
 Each stream waits ``delay`` seconds (at most 5) between events; the werkzeug server sends
 each one as it is yielded.
@@ -49,6 +49,7 @@ def _tokens(prompt: str, delay: float) -> Iterator[bytes]:
 
 
 def _ticks(first: int, n: int, delay: float) -> Iterator[bytes]:
+    yield b"retry: 200\n\n"  # reconnect after 0.2 s (the standard's default is the client's: 3 s in kclient)
     for i in range(first, n + 1):
         if i > first:
             time.sleep(delay)
