@@ -77,9 +77,8 @@ class LiveEvents:
         return event.event, event.id, data
 
     def _summary(self) -> str:
-        self.elapsed = (
-            self.elapsed if self.state not in ("connecting", "streaming") else time.perf_counter() - self.started
-        )
+        if self.state in ("connecting", "streaming"):  # else the time it took, fixed when it ended
+            self.elapsed = time.perf_counter() - self.started
         more = f", {self.reconnects} reconnection(s)" if self.reconnects else ""
         return f"{self.title}: {self.state}, {self.count} event(s) in {format_elapsed(self.elapsed)}{more}"
 
