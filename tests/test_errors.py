@@ -60,6 +60,7 @@ PARENTS: dict[type[BaseException], type[BaseException]] = {
     kclient.DecodingError: kclient.KClientError,
     kclient.UnhandledRequestError: kclient.KClientError,
     kclient.ResponseTooLargeError: kclient.KClientError,
+    kclient.EventStreamError: kclient.KClientError,
 }
 
 #: The keyword arguments an error needs beside its message.
