@@ -109,7 +109,7 @@ def watch_events(client: HttpClient, method: str, url: str, options: dict[str, A
     from IPython.display import display
 
     log = EventLog()
-    view = LiveEvents(method, url, keep, _request_secrets(options))
+    view = LiveEvents(method, url, keep)
     handle = display(view, display_id=True)  # type: ignore[no-untyped-call]
 
     def refresh() -> None:
@@ -119,6 +119,8 @@ def watch_events(client: HttpClient, method: str, url: str, options: dict[str, A
     async def consume() -> None:
         shown_at = 0.0
         async with client.sse(url, method=method, **options) as source:
+            if source.response is not None:  # the request as sent, with what the plugins added (auth)
+                view.secrets = sorted(secret_values(source.response.request), key=len, reverse=True)
             view.state = "streaming"
             refresh()
             async for event in source:
@@ -142,17 +144,6 @@ def watch_events(client: HttpClient, method: str, url: str, options: dict[str, A
         view.state = log.outcome
         refresh()
     return log
-
-
-def _request_secrets(options: dict[str, Any]) -> list[str]:
-    """The secret values the request sends (masked wherever the events echo them)."""
-    from kclient._request_builder import build_request
-
-    try:
-        request = build_request("GET", "http://secrets.invalid/", {"headers": options.get("headers") or {}})
-    except KClientError:
-        return []
-    return sorted(secret_values(request), key=len, reverse=True)
 
 
 def _run_interruptible(make: Callable[[], Coroutine[Any, Any, None]]) -> bool:
