@@ -3,9 +3,9 @@
 Each connection is a streamed request of the client's (``HttpClient._stream``; a GET unless
 ``method=`` says otherwise), so it has the client's engine, plugins, lifecycle and limits: it
 counts as in flight, ``cancel()`` ends it with ``ClientCancelledError``, and a closing client
-lets it run to its end but does not reconnect it. ``timeout`` bounds connecting and the head; the socket timeout bounds each
-wait for more bytes and ends the stream with ``SocketTimeout`` (no reconnection: the server
-is there but silent).
+lets it run to its end but does not reconnect it. ``timeout`` bounds connecting and the head;
+the socket timeout bounds each wait for more bytes and ends the stream with ``SocketTimeout``
+(no reconnection: the server is there but silent).
 
 When a stream drops (the server ends it, or a read fails with ``ReadError`` or
 ``ProtocolError``), the source waits the reconnection time (the server's last ``retry``, else
