@@ -46,6 +46,10 @@ from ._errors import (
     TransportError,
     UnhandledRequestError,
     UnsupportedSettingError,
+    WebSocketClosedError,
+    WebSocketError,
+    WebSocketHandshakeError,
+    WebSocketProtocolError,
     WriteError,
 )
 from ._lifecycle import ClientStatus
@@ -70,6 +74,8 @@ from .plugins import (
 if TYPE_CHECKING:
     from ._event_source import EventSource, EventSourceOptions, Reconnection
     from ._sse import ServerSentEvent
+    from ._websocket import WebSocketOptions, WebSocketSession
+    from ._ws_channel import WebSocketChannel, WebSocketSettings
     from .engines.cio import CIO, CIOConfig
     from .engines.httpx import Httpx, HttpxConfig
     from .engines.mock import (
@@ -182,6 +188,14 @@ __all__ = [
     "UnhandledRequestError",
     "UnsupportedSettingError",
     "UserAgent",
+    "WebSocketChannel",
+    "WebSocketClosedError",
+    "WebSocketError",
+    "WebSocketHandshakeError",
+    "WebSocketOptions",
+    "WebSocketProtocolError",
+    "WebSocketSession",
+    "WebSocketSettings",
     "WriteError",
     "__version__",
     "describe_settings",
@@ -203,6 +217,11 @@ _LAZY = {
     "EventSourceOptions": "kclient._event_source",
     "Reconnection": "kclient._event_source",
     "ServerSentEvent": "kclient._sse",
+    # WebSockets: imported with the first client.websocket().
+    "WebSocketOptions": "kclient._websocket",
+    "WebSocketSession": "kclient._websocket",
+    "WebSocketChannel": "kclient._ws_channel",
+    "WebSocketSettings": "kclient._ws_channel",
     "CIO": "kclient.engines.cio",
     "CIOConfig": "kclient.engines.cio",
     "Httpx": "kclient.engines.httpx",

@@ -13,7 +13,7 @@ import itertools
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ._cancel import DeadlineScope
     from ._event_source import EventSource, EventSourceOptions
     from ._request_options import RequestOptions, URLInput
+    from ._websocket import WebSocketOptions, WebSocketSession
     from .plugins.cookies import Cookie
 
 __all__ = ["HttpClient"]
@@ -110,6 +111,7 @@ class HttpClient:
         self._call_with_options = self._read_chain(full)
         self._stream_call = compose(lean, self._engine.send)
         self._stream_call_with_options = compose(full, self._engine.send)
+        self._send_plugins = (lean, full)
 
     def _read_chain(self, plugins: list[Plugin]) -> Send:
         """``plugins`` above the READ stage, around the READ stage, around those below it and the engine."""
@@ -280,6 +282,26 @@ class HttpClient:
         from ._event_source import EventSource
 
         return EventSource(self, url, options)
+
+    def websocket(
+        self, url: URLInput, **options: Unpack[WebSocketOptions]
+    ) -> AbstractAsyncContextManager[WebSocketSession]:
+        """``async with client.websocket("wss://...") as ws:`` a WebSocket session (``WebSocketSession``).
+
+        The handshake is a GET through the client's plugins (auth, cookies, default request),
+        bounded by the request timeout; ``WebSocketHandshakeError`` when the server refuses
+        it. The session counts as in flight; leaving the block closes it (see
+        ``WebSocketOptions`` for its bounds). Engines without WebSockets raise
+        ``UnsupportedSettingError`` naming those that have them.
+        """
+        from ._websocket import open_session
+
+        return open_session(self, url, options)
+
+    def _upgrade_call(self, request: Request, upgrade: Send) -> Awaitable[Response]:
+        """The plugins' send chain around ``upgrade`` (a WebSocket handshake) instead of the engine's ``send``."""
+        lean, full = self._send_plugins
+        return compose(lean if request.attributes is None else full, upgrade)(request)
 
     @asynccontextmanager
     async def _stream(self, request: Request, *, read_budget: bool = True) -> AsyncIterator[Response]:

@@ -22,6 +22,8 @@ from ._settings import build_settings, setting
 if TYPE_CHECKING:
     from asyncio import AbstractEventLoop
 
+    from ._ws_channel import WebSocketChannel, WebSocketSettings
+
 __all__ = ["Capabilities", "Engine", "EngineConfig", "leave_loop", "require_module"]
 
 
@@ -56,6 +58,8 @@ class Capabilities:
     proxies: frozenset[ProxyKind] = frozenset()
     streaming: bool = True
     worker_threads: bool = False
+    #: ``Engine.websocket`` opens WebSocket sessions (``client.websocket``).
+    websockets: bool = False
     #: The async libraries the engine runs on (``sniffio`` names).
     backends: frozenset[str] = frozenset({"asyncio", "trio"})
 
@@ -66,6 +70,8 @@ class Capabilities:
             parts.append("proxies: " + ", ".join(sorted(self.proxies)))
         if self.streaming:
             parts.append("streaming")
+        if self.websockets:
+            parts.append("WebSockets")
         if self.worker_threads:
             parts.append("worker threads")
         return ", ".join(parts) or "none"
@@ -133,6 +139,14 @@ class Engine(abc.ABC):
         The body may still stream: the caller reads it and calls ``response.aclose()``.
         Raises a ``kclient.TransportError`` subclass (native error as ``__cause__``).
         """
+
+    async def websocket(
+        self, request: Request, settings: WebSocketSettings
+    ) -> tuple[Response, WebSocketChannel | None]:
+        """Send ``request`` as a WebSocket handshake (see ``_ws_channel``): the answer, and the
+        open channel when it is ``101 Switching Protocols``. Engines that can declare
+        ``Capabilities(websockets=True)``; the others refuse with the names of those that can."""
+        raise UnsupportedSettingError(_unsupported(self.name, "WebSockets", lambda c: c.websockets))
 
     def default_timeouts(self) -> Timeouts:
         """Timeouts from the engine's settings, used where neither the request nor a plugin set one."""

@@ -26,6 +26,11 @@
     │   └── ServerResponseError                       5xx
     ├── ResponseNotReadError         (RuntimeError)   body of a streamed response used before reading
     ├── ResponseTooLargeError                         a body past max_body_size, or a decompression bomb
+    ├── EventStreamError                              a Server-Sent Events stream that cannot go on
+    ├── WebSocketError                                a WebSocket session failed
+    │   ├── WebSocketHandshakeError                   the server refused the upgrade (status, masked URL)
+    │   ├── WebSocketClosedError                      the session is closed: the peer's code, 1006 when it dropped
+    │   └── WebSocketProtocolError   (ProtocolError)  the peer broke RFC 6455
     ├── DecodingError                (ValueError)     body is not valid JSON / text
     └── UnhandledRequestError        (LookupError)    the Mock engine has no handler for a request
 
@@ -68,6 +73,10 @@ __all__ = [
     "TransportError",
     "UnhandledRequestError",
     "UnsupportedSettingError",
+    "WebSocketClosedError",
+    "WebSocketError",
+    "WebSocketHandshakeError",
+    "WebSocketProtocolError",
     "WriteError",
 ]
 
@@ -209,6 +218,48 @@ class ResponseTooLargeError(KClientError):
 class EventStreamError(KClientError):
     """A Server-Sent Events stream that cannot go on: the answer is not ``text/event-stream``,
     or it dropped and ``max_reconnects`` reconnections in a row brought no event."""
+
+
+class WebSocketError(KClientError):
+    """A WebSocket session could not open or go on (``client.websocket``)."""
+
+
+class WebSocketHandshakeError(WebSocketError):
+    """The server answered the upgrade request with something other than ``101 Switching Protocols``.
+
+    ``response`` is its answer (its ``status``, headers and the start of its body); ``url`` the
+    request's URL with secrets masked.
+    """
+
+    def __init__(self, message: str, *, response: Response, url: str) -> None:
+        super().__init__(message)
+        #: The server's answer to the upgrade request.
+        self.response = response
+        #: The request's URL, secrets masked.
+        self.url = url
+
+    @property
+    def status(self) -> int:
+        """The status of the server's answer."""
+        return self.response.status
+
+
+class WebSocketClosedError(WebSocketError):
+    """The session is closed: ``code`` is the peer's close code (1006 when the connection dropped
+    without a close frame), ``reason`` its text. Raised by ``receive()`` and ``send()`` after the
+    close, and by ``async for`` when the close code is not a normal one (1000, 1001)."""
+
+    def __init__(self, message: str, *, code: int, reason: str = "") -> None:
+        super().__init__(message)
+        #: The close code (RFC 6455, 7.4): 1000 normal, 1001 going away, 1006 dropped...
+        self.code = code
+        #: The close reason the peer sent.
+        self.reason = reason
+
+
+class WebSocketProtocolError(WebSocketError, ProtocolError):
+    """The peer broke the WebSocket protocol (a bad frame, invalid UTF-8 in a text message...);
+    the session was closed with the matching close code."""
 
 
 class DecodingError(KClientError, ValueError):

@@ -62,6 +62,7 @@ from .._errors import (
     ProtocolError,
     TLSError,
     TransportError,
+    WebSocketProtocolError,
     WriteError,
     find_cause,
 )
@@ -70,6 +71,7 @@ from .._proxy import EnvironmentProxies, ProxyConfig
 from .._redact import mask_credentials, mask_header, mask_url
 from .._settings import setting
 from .._tls import HttpsConfig, create_ssl_context, find_ssl_error
+from .._ws_channel import WebSocketChannel, WebSocketSettings, handshake_headers, ws_url
 from ._errors import ErrorMap, failure
 
 __all__ = ["EXCEPTION_MAP", "Aiohttp", "AiohttpConfig", "kclient_error_for", "map_exceptions"]
@@ -432,7 +434,9 @@ class Aiohttp(Engine):
     """Requests through ``aiohttp.ClientSession``: connection pooling, TLS, HTTP and SOCKS proxies; asyncio only."""
 
     name = "Aiohttp"
-    capabilities = Capabilities(streaming=True, proxies=frozenset({"http", "socks"}), backends=frozenset({"asyncio"}))
+    capabilities = Capabilities(
+        streaming=True, proxies=frozenset({"http", "socks"}), websockets=True, backends=frozenset({"asyncio"})
+    )
     config_class = AiohttpConfig
     config: AiohttpConfig
 
@@ -488,6 +492,38 @@ class Aiohttp(Engine):
                 raise
             raise InvalidRequestError(f"{describe(request)} was not sent: {mask_credentials(str(exc))}") from exc
         return await _response(native, request)
+
+    async def websocket(
+        self, request: Request, settings: WebSocketSettings
+    ) -> tuple[Response, WebSocketChannel | None]:
+        """A WebSocket through aiohttp's own client (``ws_connect``), on the engine's session."""
+        from ._aiohttp_ws import AiohttpWebSocket, handshake_options, refused
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise ConfigError(_not_on_asyncio()) from None
+        session = self._session
+        if session is None or self._loop is not loop:
+            session = await self._open_session(request, loop)
+        headers, options = self._options(request)
+        options.pop("timeout", None)  # the client's request timeout bounds the handshake
+        try:
+            native = await session.ws_connect(
+                request.url,
+                headers=handshake_headers(request if headers is request.headers else request.copy(headers=headers)),
+                **options,
+                **handshake_options(settings),
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            if exc.status == 101:  # a 101 with a wrong Sec-WebSocket-Accept or Upgrade
+                message = f"{ws_url(request)} answered the handshake wrongly: {exc.message}."
+                raise WebSocketProtocolError(message) from exc
+            return refused(exc, request), None
+        except _NATIVE as exc:
+            raise _translate(exc, request) from exc
+        channel = AiohttpWebSocket(request, settings, native)
+        return channel.response(), channel
 
     def _options(self, request: Request) -> tuple[Any, dict[str, Any]]:
         """The headers to send and aiohttp's options for ``request``: timeouts, proxy, proxy credentials."""

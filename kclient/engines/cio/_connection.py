@@ -20,14 +20,17 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httptools
 
 from ..._errors import KClientError, ProtocolError, ReadError, SocketTimeout, WriteError
 from ._config import LimitsConfig
 
-__all__ = ["Connection", "Exchange", "Unanswered", "header_value"]
+if TYPE_CHECKING:
+    from yarl import URL
+
+__all__ = ["Connection", "Exchange", "Unanswered", "header_value", "host_value"]
 
 RouteKey = tuple[str, str, int, Any]
 
@@ -41,6 +44,16 @@ def header_value(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
         if len(key) == size and key.lower() == name:
             return value.decode("latin-1")
     return None
+
+
+def host_value(url: URL) -> str:
+    """The Host header's value for ``url``: the host (an IPv6 one in brackets), and the port unless default."""
+    host = url.raw_host or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = url.port
+    default = 443 if url.scheme == "https" else 80
+    return host if port in (None, default) else f"{host}:{port}"
 
 
 class Unanswered(ReadError):

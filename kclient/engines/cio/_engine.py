@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._decoding import Decoder, accept_encoding, decoder_for
 from ..._describe import describe
-from ..._engine import Capabilities, Engine, leave_loop
+from ..._engine import Capabilities, Engine, leave_loop, require_module
 from ..._errors import (
     ConfigError,
     ConnectError,
@@ -38,11 +38,13 @@ from ..._tls import create_ssl_context, tls_error
 from ..._version import __version__
 from .._errors import unsendable_header, unsendable_method
 from ._config import CIOConfig
-from ._connection import Connection, Exchange, RouteKey, Unanswered, header_value
+from ._connection import Connection, Exchange, RouteKey, Unanswered, header_value, host_value
 from ._pool import ConnectionPool
 
 if TYPE_CHECKING:
     from yarl import URL
+
+    from ..._ws_channel import WebSocketChannel, WebSocketSettings
 
 __all__ = ["CIO"]
 
@@ -59,6 +61,7 @@ class CIO(Engine):
         proxies=frozenset({"http"}),
         streaming=True,
         worker_threads=True,
+        websockets=True,
         backends=frozenset({"asyncio"}),
     )
     config_class = CIOConfig
@@ -129,6 +132,30 @@ class CIO(Engine):
                 raise
             return self._response(request, exchange, socket_timeout)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def websocket(
+        self, request: Request, settings: WebSocketSettings
+    ) -> tuple[Response, WebSocketChannel | None]:
+        """A WebSocket on a connection of its own (never pooled), through a CONNECT tunnel when
+        a proxy is set for the URL; wsproto speaks the protocol (``_websocket``)."""
+        require_module(self.name, "wsproto", "WebSockets", "websocket")
+        from ._websocket import CIOWebSocket
+
+        self._check_loop()
+        url = request.url
+        env = self._env_proxies
+        proxy = self.config.proxy or (env.for_url(url) if env is not None else None)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        socket_timeout, connect_timeout = self._timeouts(request)
+        connection = await self._connect((url.scheme, url.raw_host or "", port, proxy), connect_timeout)
+        assert connection.transport is not None
+        channel = CIOWebSocket(request, settings, connection.loop, connection.transport)
+        try:
+            response = await channel.handshake(socket_timeout)
+        except BaseException:
+            channel.abort()
+            raise
+        return response, channel if response.status == 101 else None
 
     def _timeouts(self, request: Request) -> tuple[float | None, float | None]:
         """Socket and connect timeouts: the request's, else the endpoint's (for direct ``send`` calls;
@@ -265,6 +292,8 @@ class CIO(Engine):
         await self._open_socket(connection, proxy_host, proxy_port, proxy_context, server_name=proxy_host)
         try:
             await self._tunnel(connection, host, port, tunnel)
+            if scheme != "https":
+                return connection  # a plain tunnel: a ws:// session through an HTTP proxy
             context = await self._context()
             assert connection.transport is not None
             transport = await loop.start_tls(connection.transport, connection, context, server_hostname=host)
@@ -426,12 +455,7 @@ def _write(connection: Connection, method: str, head: bytes, body: bytes) -> Exc
 
 
 def _host_line(url: URL) -> str:
-    host = url.raw_host or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = url.port
-    default = 443 if url.scheme == "https" else 80
-    return f"Host: {host}" if port in (None, default) else f"Host: {host}:{port}"
+    return f"Host: {host_value(url)}"
 
 
 def _origin(key: RouteKey) -> str:
