@@ -315,7 +315,8 @@ async def open_session(client: HttpClient, url: URLInput, options: WebSocketOpti
                 else:
                     await _close_shielded(session)
         if scope.cancelled_caught:
-            raise ClientCancelledError(f"{client.name} was cancelled while the WebSocket to {session.url} was open.")
+            url = ws_url(request)
+            raise ClientCancelledError(f"{client.name} was cancelled while the WebSocket to {url} was open.")
         ok = True
     finally:
         if lifecycle.end(scope, ok=ok):

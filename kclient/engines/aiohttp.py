@@ -62,6 +62,7 @@ from .._errors import (
     ProtocolError,
     TLSError,
     TransportError,
+    UnsupportedSettingError,
     WebSocketProtocolError,
     WriteError,
     find_cause,
@@ -508,6 +509,11 @@ class Aiohttp(Engine):
             session = await self._open_session(request, loop)
         headers, options = self._options(request)
         options.pop("timeout", None)  # the client's request timeout bounds the handshake
+        if "proxy" in options and request.url.scheme == "http":
+            raise UnsupportedSettingError(
+                f"Engine {self.name} cannot open {ws_url(request)} through an HTTP proxy: aiohttp sends a ws:// "
+                "handshake to the proxy in absolute form, which proxies do not upgrade. Use wss:// or the CIO engine."
+            )
         try:
             native = await session.ws_connect(
                 request.url,
