@@ -678,8 +678,10 @@ def _check_url(url: str, line: int, source: str) -> None:
         parsed = URL(url)
     except (TypeError, ValueError) as exc:
         raise CellSyntaxError(f"invalid URL {mask_url_text(url)!r}: {exc}", line, source) from None
-    if parsed.scheme and parsed.scheme not in ("http", "https"):
-        raise CellSyntaxError(f"expected an http:// or https:// URL, not {parsed.scheme}://", line, source)
+    if parsed.scheme and parsed.scheme not in ("http", "https", "ws", "wss"):
+        raise CellSyntaxError(
+            f"expected an http://, https://, ws:// or wss:// URL, not {parsed.scheme}://", line, source
+        )
     if parsed.scheme and not parsed.host:
         raise CellSyntaxError(f"the URL {mask_url_text(url)!r} has no host", line, source)
 

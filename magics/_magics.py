@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import json
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -67,6 +68,9 @@ class KClientMagics(Magics):
     ).tag(config=True)
     history_size = Int(200, help="Requests kept by %kclient history.").tag(config=True)
     stream_keep = Int(20, help="Events of a live stream shown at once (the count covers them all).").tag(config=True)
+    ws_idle = Float(
+        1.0, help="Seconds a WebSocket cell waits for more after its last message is sent and answered."
+    ).tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -226,6 +230,8 @@ class KClientMagics(Magics):
             print(self._curl(spec, options))
             if not options.sends:
                 return None
+        if _is_websocket(spec):
+            return self._websocket(spec, options, capture=capture)
         if options.stream or _asks_for_events(spec):
             return self._watch(spec, options, capture=capture)
         response = self._exchange(self._client(options), spec, options)
@@ -282,6 +288,29 @@ class KClientMagics(Magics):
             log = watch_events(
                 client, spec.method, spec.url, self._request_options(spec, options), keep=self.stream_keep
             )
+        except KClientError as error:
+            raise self._failed(client, spec, started, error) from error
+        self._record(spec, started, None, None)
+        if spec.name:
+            self._user_ns()[spec.name] = log
+        return self._capture(log, options) if capture else log
+
+    def _websocket(self, spec: RequestSpec, options: MagicOptions, *, capture: bool) -> Any:
+        """A WebSocket session run live (``WEBSOCKET`` or a ``ws://`` URL); its ``MessageLog`` is the result."""
+        from ._live_ws import split_messages, watch_websocket
+
+        client = self._client(options)
+        started = datetime.datetime.now()
+        messages = split_messages(spec.content)
+        if spec.has_json:  # a line's JSON items: one message
+            messages = [(False, json.dumps(spec.json, ensure_ascii=False))]
+        request_options = {
+            name: value
+            for name, value in self._request_options(spec, options).items()
+            if name not in ("json", "content", "data", "files")
+        }
+        try:
+            log = watch_websocket(client, spec.url, request_options, messages, keep=self.stream_keep, idle=self.ws_idle)
         except KClientError as error:
             raise self._failed(client, spec, started, error) from error
         self._record(spec, started, None, None)
@@ -388,6 +417,11 @@ def _display(view: Any) -> None:
     from IPython.display import display
 
     display(view)  # type: ignore[no-untyped-call]
+
+
+def _is_websocket(spec: RequestSpec) -> bool:
+    """A ``WEBSOCKET`` request (JetBrains' method), or a ``ws://`` / ``wss://`` URL."""
+    return spec.method == "WEBSOCKET" or spec.url.startswith(("ws://", "wss://"))
 
 
 def _asks_for_events(spec: RequestSpec) -> bool:

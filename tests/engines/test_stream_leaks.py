@@ -10,13 +10,13 @@ from collections.abc import Iterator
 import anyio
 import pytest
 from servers import Hypercorn
+from ws_server import WsServer
 
 from kclient import ClientCancelledError, Engine, HttpClient, KClientError
 
 from .sse_app import SseApp
 from .support import HANG_GUARD, HTTPX_TRIO_ABANDONS_GENERATORS, hermetic_settings
 from .test_leaks import Snapshot, _clean, fds_at_exit, settle
-from .ws_server import WsServer
 
 pytestmark = pytest.mark.anyio
 

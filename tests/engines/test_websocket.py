@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import anyio
 import pytest
 from servers import SilentServer, Tinyproxy
+from ws_server import WsServer
 
 from kclient import (
     ClientCancelledError,
@@ -35,7 +36,6 @@ from kclient import (
 from kclient.plugins.auth import Auth, BasicAuth
 
 from .support import HANG_GUARD, Pki
-from .ws_server import WsServer
 
 pytestmark = pytest.mark.anyio
 

@@ -733,7 +733,7 @@ ERRORS = [
         1,
         "invalid URL 'https://a.example:99999/': Port out of range 0-65535",
     ),
-    ("not http", "GET ftp://a.example/", 1, "expected an http:// or https:// URL, not ftp://"),
+    ("not http", "GET ftp://a.example/", 1, "expected an http://, https://, ws:// or wss:// URL, not ftp://"),
     ("no host", "GET http:///path", 1, "the URL 'http:///path' has no host"),
     (
         "missing file",

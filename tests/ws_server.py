@@ -2,7 +2,8 @@
 
 Routes (the path; ``?tag=`` names a session so that a test can read what the server saw):
 
-* ``/echo``: every message back; ``/headers``: first the handshake's headers as JSON, then echo;
+* ``/echo``: every message back; ``/headers``: first the handshake's headers as JSON, then echo
+  (``?close=1``: then close);
 * ``/subprotocol``: the chosen subprotocol (``chat`` or ``json`` are offered), then echo;
 * ``/close?code=4001&reason=bye``: closes at once with that code;
 * ``/drop``: drops the TCP connection without a close frame;
@@ -113,6 +114,9 @@ class WsServer:
         assert ws.request is not None
         if path == "/headers":
             await ws.send(json.dumps(dict(ws.request.headers.raw_items())))
+            if "close" in query:
+                await ws.close()
+                return
         elif path == "/subprotocol":
             await ws.send(ws.subprotocol or "")
         elif path == "/close":
