@@ -2,7 +2,8 @@
 
 httpbin is the well-known request and response service (statuses, delays, streaming,
 redirects, auth, cookies, gzip...), with live streams of its own: Server-Sent Events at
-``/sse/tokens`` (a language-model-like completion) and ``/sse/ticks``. The demo runs it on
+``/sse/tokens`` (a language-model-like completion) and ``/sse/ticks``, and WebSockets on a
+port of their own (``demo.ws_url()``: ``/ws/echo``, ``/ws/ticks``, ``/ws/chat``). The demo runs it on
 127.0.0.1, on a port the system chooses, in a background thread of the current process, so
 notebooks and examples run the same on a laptop, on Binder and in CI with no network::
 
@@ -26,7 +27,7 @@ from typing import Any
 
 from ._errors import ConfigError
 
-__all__ = ["DemoServer", "serve", "stop"]
+__all__ = ["DemoServer", "serve", "stop", "ws_url"]
 
 _log = logging.getLogger("kclient.demo")
 
@@ -79,6 +80,7 @@ class DemoServer:
         self._port = port
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self._websockets: Any = None
 
     @property
     def running(self) -> bool:
@@ -95,6 +97,17 @@ class DemoServer:
         if self._server is None:
             raise ConfigError("the demo server is not running: call start() first")
         return f"http://127.0.0.1:{self._server.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://127.0.0.1:PORT`` of the WebSocket routes (started on first use; they need ``websockets``)."""
+        if self._server is None:
+            raise ConfigError("the demo server is not running: call start() first")
+        if self._websockets is None:
+            from ._demo_ws import DemoWebSockets
+
+            self._websockets = DemoWebSockets().start()
+        return str(self._websockets.url)
 
     def start(self) -> DemoServer:
         """Bind the port and serve in a daemon thread; a second call does nothing."""
@@ -129,6 +142,9 @@ class DemoServer:
         if server is None:
             return
         self._server = self._thread = None
+        if self._websockets is not None:
+            self._websockets.stop()
+            self._websockets = None
         server.shutdown()
         server.server_close()
         if thread is not None:
@@ -161,6 +177,14 @@ def serve(port: int = 0) -> str:
         return _Shared.server.url
 
 
+def ws_url() -> str:
+    """The WebSocket base URL of the shared demo server (``ws://127.0.0.1:PORT``), started if needed."""
+    serve()
+    with _Shared.lock:
+        assert _Shared.server is not None
+        return _Shared.server.ws_url
+
+
 def stop() -> None:
     """Stop the shared demo server, if it runs."""
     with _Shared.lock:
@@ -174,7 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free port; default 8000)")
     args = parser.parse_args(argv)
     server = DemoServer(args.port).start()
-    print(f"httpbin on {server.url} (Ctrl-C stops it)", flush=True)
+    try:
+        websockets = f"WebSockets on {server.ws_url}: /ws/echo, /ws/ticks, /ws/chat"
+    except ConfigError as exc:
+        websockets = f"no WebSockets: {exc}"
+    print(f"httpbin on {server.url} (Ctrl-C stops it)\n{websockets}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -131,3 +131,32 @@ def test_the_demo_streams_server_sent_events(shared: None) -> None:
             assert [e.data for e in events] == ["tick 3 of 4", "tick 4 of 4"]
         assert client.blocking.get(f"{url}/sse/nothing").status == 404
         assert client.blocking.get(f"{url}/get").status == 200  # httpbin behind it
+
+
+def test_websocket_routes_the_notebooks_use(shared: None) -> None:
+    import kclient
+
+    base = demo.ws_url()
+    assert base.startswith("ws://127.0.0.1:") and demo.ws_url() == base
+
+    async def session() -> tuple[list[str | bytes], list[object], int]:
+        async with HttpClient("CIO") as client:
+            async with client.websocket(f"{base}/ws/ticks?n=3&delay=0") as ws:
+                ticks = [message async for message in ws]
+            async with client.websocket(f"{base}/ws/chat") as ws:
+                await ws.send("two words")
+                tokens = [await ws.receive_json() for _ in range(3)]
+            try:
+                async with client.websocket(f"{base}/ws/nowhere"):
+                    pass
+            except kclient.WebSocketHandshakeError as error:
+                return ticks, tokens, error.status
+        raise AssertionError("/ws/nowhere opened")
+
+    ticks, tokens, status = kclient.run(session())
+    assert ticks == [f'{{"tick": {i}, "of": 3}}' for i in (1, 2, 3)]
+    assert tokens == [{"token": "two"}, {"token": "words"}, {"done": True}]
+    assert status == 404
+    demo.stop()
+    with pytest.raises(ConfigError, match="not running"):
+        DemoServer().ws_url
