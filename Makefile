@@ -121,6 +121,7 @@ bench: $(STAMP) system-deps
 	$(PY) bench/plugin_overhead.py
 	$(PY) bench/reentrant_tasks.py
 	$(PY) bench/sse.py
+	$(PY) bench/ws.py
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache

@@ -7,8 +7,11 @@
     Workbench(client)    # the same around a client of yours
 
 ``EnginePicker``, ``ConfigForm``, ``RequestComposer``, ``ResponseViewer`` and ``LifecyclePanel``
-are the workbench's parts, usable alone. They live in ``kclient.magics._widgets`` and are loaded
-on first use, so importing this module (and ``import kclient``) never imports ipywidgets.
+are the workbench's parts, usable alone. ``EventViewer(client, url)`` shows Server-Sent Events as
+they arrive and ``WebSocketConsole(client, url)`` runs a WebSocket session (connect, send, the
+messages both ways, close). They live in ``kclient.magics._widgets`` and
+``kclient.magics._stream_widgets`` and are loaded on first use, so importing this module (and
+``import kclient``) never imports ipywidgets.
 """
 
 from __future__ import annotations
@@ -17,13 +20,24 @@ import importlib
 from typing import Any
 
 # Defined by __getattr__ below, on first use.
-__all__ = ["ConfigForm", "EnginePicker", "LifecyclePanel", "RequestComposer", "ResponseViewer", "Workbench"]  # noqa: F822
+__all__ = [  # noqa: F822
+    "ConfigForm",
+    "EnginePicker",
+    "EventViewer",
+    "LifecyclePanel",
+    "RequestComposer",
+    "ResponseViewer",
+    "WebSocketConsole",
+    "Workbench",
+]
+_STREAMS = frozenset({"EventViewer", "WebSocketConsole"})
 
 
-def _implementation() -> Any:
-    """``kclient.magics._widgets``, imported by name (``kclient.magics`` is mapped from the magics/ folder)."""
+def _implementation(name: str) -> Any:
+    """The module of widget ``name``, imported by name (``kclient.magics`` is mapped from the magics/ folder)."""
+    module = "kclient.magics._stream_widgets" if name in _STREAMS else "kclient.magics._widgets"
     try:
-        return importlib.import_module("kclient.magics._widgets")
+        return importlib.import_module(module)
     except ImportError as error:
         if error.name in ("ipywidgets", "IPython", "traitlets", "comm"):
             raise ImportError(
@@ -35,7 +49,7 @@ def _implementation() -> Any:
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        value = getattr(_implementation(), name)
+        value = getattr(_implementation(name), name)
         globals()[name] = value  # looked up once
         return value
     raise AttributeError(f"module 'kclient.widgets' has no attribute {name!r}")

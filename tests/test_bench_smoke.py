@@ -207,3 +207,13 @@ def test_sse_bench_reads_every_event_and_prints_ratios() -> None:
     rates = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(rates) == {"kclient[CIO]", "kclient[Httpx]", "kclient[Aiohttp]", "httpx-sse"}
     assert rates["httpx-sse"]["vs_httpx_sse"] == 1.0 and all(r["events_per_s"] > 0 for r in rates.values())
+
+
+def test_ws_bench_moves_every_message_and_prints_ratios() -> None:
+    done = run_script("ws.py", "--echoes", "100", "--messages", "300", "--rounds", "1", "--json")
+    assert done.returncode == 0, done.stderr
+    rates = json.loads(done.stdout[done.stdout.index("{") :])
+    assert set(rates) == {"echo", "echo x50", "flood"}
+    for by_client in rates.values():
+        assert set(by_client) == {"kclient[CIO]", "kclient[Aiohttp]", "aiohttp", "websockets"}
+        assert all(rate > 0 for rate in by_client.values())
