@@ -2,7 +2,7 @@
 the ``websockets`` library's clients, in one run.
 
 The server is a lean asyncio process of its own (no WebSocket library: it parses the handshake
-and frames itself, so that it costs little beside the clients). Two scenarios, compression off:
+and frames itself, so that it costs little beside the clients). Three scenarios, compression off:
 
 * ``echo``: one session sends a 64-byte text message and waits for it to come back, ``--echoes``
   times (round trips per second: the latency of a session);
@@ -11,6 +11,9 @@ and frames itself, so that it costs little beside the clients). Two scenarios, c
   waking each other, which no client can shorten);
 * ``flood``: the server sends ``--messages`` 64-byte text messages in one go, then closes; the
   client reads them all (messages per second: what a session can take in).
+
+A "lean ceiling" row is the least a client can do: an asyncio protocol that writes ready-made
+frames and counts the bytes that come back, parsing nothing: what Python can do here at all.
 
 Each measurement is one session; rounds alternate between the clients and their order rotates,
 and each figure is the median of the rounds. Target: CIO >= 1.5x raw aiohttp in round trips
@@ -185,7 +188,82 @@ def sessions(engines: list[str]) -> tuple[dict[str, tuple[Session, Session]], li
             return sum([1 async for _ in ws])
 
     made["websockets"] = (websockets_echo, websockets_flood)
+    made["lean ceiling"] = (lean_echo, lean_flood)
     return made, owned
+
+
+class _Lean(asyncio.Protocol):
+    """The least a client can do: write ready frames, count the server's bytes, wake one waiter."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiter: asyncio.Future[None] = loop.create_future()
+        self.want = 0  # bytes that complete what the waiter waits for
+        self.got = 0
+        self.opened = False
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if not self.opened:  # the 101: its head is all the server sends before frames, in one piece
+            self.opened = True
+            data = data[data.index(b"\r\n\r\n") + 4 :]
+            self.waiter.set_result(None)
+        self.got += len(data)
+        if self.got >= self.want and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.waiter.done():
+            self.waiter.set_result(None)
+
+
+async def _lean_open(url: str, path: str) -> _Lean:
+    import base64
+    import os
+
+    loop = asyncio.get_running_loop()
+    host, port = url.removeprefix("ws://").split(":")
+    peer = _Lean(loop)
+    await loop.create_connection(lambda: peer, host, int(port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    assert peer.transport is not None
+    peer.transport.write(
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    await peer.waiter
+    return peer
+
+
+_LEAN_FRAME = b"\x81\xc0" + bytes(4) + PAYLOAD.encode()  # masked with a zero key: the payload as it is
+_ECHOED = 2 + len(PAYLOAD)
+
+
+async def lean_echo(url: str, n: int) -> int:
+    peer = await _lean_open(url, "/echo")
+    assert peer.transport is not None
+    for _ in range(n):
+        peer.waiter = peer.loop.create_future()
+        peer.want = peer.got + _ECHOED
+        peer.transport.write(_LEAN_FRAME)
+        await peer.waiter
+    peer.transport.close()
+    return n
+
+
+async def lean_flood(url: str, n: int) -> int:
+    peer = await _lean_open(url, "/flood")
+    peer.waiter = peer.loop.create_future()
+    peer.want = n * _ECHOED + 4  # the messages and the close frame
+    if peer.got < peer.want:
+        await peer.waiter
+    assert peer.transport is not None
+    peer.transport.close()
+    return n
 
 
 def concurrently(echo: Session) -> Session:

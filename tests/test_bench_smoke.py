@@ -215,5 +215,5 @@ def test_ws_bench_moves_every_message_and_prints_ratios() -> None:
     rates = json.loads(done.stdout[done.stdout.index("{") :])
     assert set(rates) == {"echo", "echo x50", "flood"}
     for by_client in rates.values():
-        assert set(by_client) == {"kclient[CIO]", "kclient[Aiohttp]", "aiohttp", "websockets"}
+        assert set(by_client) == {"kclient[CIO]", "kclient[Aiohttp]", "aiohttp", "websockets", "lean ceiling"}
         assert all(rate > 0 for rate in by_client.values())

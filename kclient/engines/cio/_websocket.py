@@ -45,11 +45,17 @@ from ..._ws_channel import (
     ws_url,
 )
 from ._connection import host_value
+from ._ws_frames import BINARY, TEXT, encode_frame, next_frame
 
 if TYPE_CHECKING:
     from ..._models import Request
 
 __all__ = ["CIOWebSocket"]
+
+#: The longest handshake answer head read.
+_MAX_HEAD = 64 * 1024
+#: The longest frame header (2 bytes, 8 of length, 4 of mask).
+_MAX_FRAME_HEAD = 14
 
 
 class CIOWebSocket(asyncio.Protocol, WebSocketChannel):
@@ -80,6 +86,16 @@ class CIOWebSocket(asyncio.Protocol, WebSocketChannel):
         self._reading_paused = False
         self._writing_paused = False
         self._drain: asyncio.Future[None] | None = None
+        #: The handshake answer's head, until it is whole.
+        self._head = bytearray()
+        #: Frames are read by ``_frames`` (the session is open and not closing).
+        self._framing = False
+        #: Bytes of a frame that has not all arrived.
+        self._buffer = b""
+        #: wsproto is in the middle of a fragmented message: every frame goes to it until it ends.
+        self._fragmented = False
+        #: Messages are written by ``encode_frame`` (no extension was negotiated).
+        self._plain_sends = False
         transport.set_protocol(self)
 
     # -- the handshake ----------------------------------------------------------------------
@@ -111,6 +127,30 @@ class CIOWebSocket(asyncio.Protocol, WebSocketChannel):
 
     # -- asyncio.Protocol -------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
+        if self._framing:
+            self._frames(data)
+            return
+        if self._opened.done():  # a refused handshake's body, or after a failure: wsproto takes it all
+            self._feed(data)
+            return
+        head = self._head
+        head += data
+        end = head.find(b"\r\n\r\n")
+        if end < 0:
+            if len(head) > _MAX_HEAD:
+                self._fail(WebSocketProtocolError(f"{ws_url(self.request)} sent a handshake answer over 64 KiB."))
+            return
+        rest = bytes(head[end + 4 :])
+        self._feed(bytes(head[: end + 4]))  # the answer's head: wsproto checks it (AcceptConnection or not)
+        del head[:]
+        if self._framing:
+            if rest:
+                self._frames(rest)
+        elif rest:
+            self._feed(rest)
+
+    def _feed(self, data: bytes) -> None:
+        """Bytes for wsproto, and the events they make."""
         ws = self._ws
         try:
             ws.receive_data(data)
@@ -118,6 +158,43 @@ class CIOWebSocket(asyncio.Protocol, WebSocketChannel):
                 self._on_event(event)
         except WsprotoError as exc:  # a handshake answer that breaks RFC 6455 (a bad Sec-WebSocket-Accept...)
             self._fail(WebSocketProtocolError(f"{ws_url(self.request)} answered the handshake wrongly: {exc}."))
+
+    def _frames(self, data: bytes) -> None:
+        """Frames of an open session: plain ones taken here (``_ws_frames``), the rest given to wsproto whole."""
+        buffer = self._buffer + data if self._buffer else data
+        position = 0
+        limit = self.settings.max_message_size
+        while True:
+            frame = next_frame(buffer, position)
+            if isinstance(frame, int):  # not all here yet
+                if limit is not None and frame > limit + _MAX_FRAME_HEAD:
+                    self._refuse(frame)
+                    return
+                break
+            position = frame.end
+            if frame.plain and not self._fragmented:
+                payload = buffer[frame.payload : frame.end]
+                if limit is not None and len(payload) > limit:
+                    self._refuse(len(payload))
+                    return
+                if frame.opcode == BINARY:
+                    self._deliver(payload)
+                    continue
+                try:
+                    self._deliver(payload.decode("utf-8"))
+                    continue
+                except UnicodeDecodeError:
+                    pass  # wsproto closes with 1007, as the standard asks
+            first = buffer[frame.start]
+            if first & 0x0F in (0x0, TEXT, BINARY):  # a data frame: is a fragmented message open after it?
+                self._fragmented = not first & 0x80
+            self._feed(buffer[frame.start : frame.end])
+            if not self._framing:  # closed, or failed: what follows is wsproto's
+                if position < len(buffer):
+                    self._feed(buffer[position:])
+                self._buffer = b""
+                return
+        self._buffer = buffer[position:]
 
     def eof_received(self) -> bool:
         return False
@@ -162,6 +239,8 @@ class CIOWebSocket(asyncio.Protocol, WebSocketChannel):
         elif isinstance(event, AcceptConnection):
             self.subprotocol = event.subprotocol
             self.extensions = tuple(extension.name for extension in event.extensions)
+            self._framing = True
+            self._plain_sends = not self.extensions  # a compressed session's messages go through wsproto
             raw = [(bytes(name), bytes(value)) for name, value in event.extra_headers]
             self._answer(Response(101, request=self.request, raw_headers=raw, content=b""))
         elif isinstance(event, RejectConnection):
@@ -179,10 +258,7 @@ class CIOWebSocket(asyncio.Protocol, WebSocketChannel):
         self._size += len(event.data)
         limit = self.settings.max_message_size
         if limit is not None and self._size > limit:
-            self._parts.clear()
-            self._error = self.too_large(self._size)
-            self._send_close(MESSAGE_TOO_BIG, "message too big")
-            self._shut()
+            self._refuse(self._size)
             return
         if not event.message_finished:
             return
@@ -192,14 +268,30 @@ class CIOWebSocket(asyncio.Protocol, WebSocketChannel):
         else:
             assert isinstance(event, BytesMessage)
             message = bytes(parts[0]) if len(parts) == 1 else b"".join(parts)  # type: ignore[arg-type]
-        self._messages.append(message)
-        self._wake()
-        if len(self._messages) >= self.settings.receive_queue and not self._reading_paused:
+        self._deliver(message)
+
+    def _deliver(self, message: str | bytes) -> None:
+        messages = self._messages
+        messages.append(message)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        if len(messages) >= self.settings.receive_queue and not self._reading_paused:
             self._reading_paused = True
             if self._transport is not None:
                 self._transport.pause_reading()
 
+    def _refuse(self, size: int) -> None:
+        """A message past ``max_message_size``: the session closes with 1009 and the reader gets the error."""
+        self._parts.clear()
+        self._framing = False
+        self._error = self.too_large(size)
+        self._send_close(MESSAGE_TOO_BIG, "message too big")
+        self._shut()
+        self._wake()
+
     def _on_close(self, event: CloseConnection) -> None:
+        self._framing = False
         state = self._ws.state
         if state is ConnectionState.REMOTE_CLOSING:  # the server closes: answer, then release
             self.close_code, self.close_reason = event.code, event.reason or ""
@@ -233,6 +325,7 @@ class CIOWebSocket(asyncio.Protocol, WebSocketChannel):
         self.abort()
 
     def _fail(self, error: KClientError) -> None:
+        self._framing = False
         if not self._opened.done():
             self._opened.set_exception(error)
         else:
@@ -264,8 +357,11 @@ class CIOWebSocket(asyncio.Protocol, WebSocketChannel):
     async def send(self, data: str | bytes) -> None:
         if self.close_code is not None or self._ws.state is not ConnectionState.OPEN:
             raise self.closed_error()
-        message = TextMessage(data=data) if isinstance(data, str) else BytesMessage(data=data)
-        self._write(self._ws.send(message))
+        if self._plain_sends:
+            frame = encode_frame(TEXT, data.encode()) if isinstance(data, str) else encode_frame(BINARY, data)
+        else:
+            frame = self._ws.send(TextMessage(data=data) if isinstance(data, str) else BytesMessage(data=data))
+        self._write(frame)
         if self._writing_paused:
             await self._drained()
 
