@@ -13,6 +13,9 @@ Routes (the path; ``?tag=`` names a session so that a test can read what the ser
 * ``/reject``: 403 with a text body; ``/auth``: 401 unless the request has ``Authorization``.
 
 ``closes[tag]`` holds the close code the server received (1006: none).
+
+``WsServerProcess`` runs the same routes in a process of its own, for tests that count the
+process's descriptors (an in-process server's sockets would be counted with the client's).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -151,3 +156,34 @@ class WsServer:
 def _select_subprotocol(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
     """The first of ``chat`` and ``json`` the client offered; none when it offered neither (not an error)."""
     return next((name for name in offered if name in ("chat", "json")), None)
+
+
+class WsServerProcess:
+    """``WsServer``'s routes in a child process: ``with WsServerProcess() as server: server.url``."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[str] | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> WsServerProcess:
+        self._process = subprocess.Popen([sys.executable, __file__], stdout=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        self.port = int(self._process.stdout.readline())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._process is not None
+        self._process.terminate()
+        self._process.wait(10)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+
+if __name__ == "__main__":
+    with WsServer() as server:
+        print(server.port, flush=True)
+        threading.Event().wait()
