@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import logging
 from collections.abc import Callable, Iterator
 
 import anyio
@@ -23,6 +24,8 @@ from kclient import (
     HttpClient,
     InvalidRequestError,
     KClientTimeoutError,
+    Logging,
+    LogLevel,
     ProtocolError,
     ProxyBuilder,
     ResponseTooLargeError,
@@ -409,3 +412,21 @@ async def test_engines_without_websockets_refuse(
             pass
     assert engine_name in str(caught.value)
     assert client.status().in_flight == 0
+
+
+async def test_the_logging_plugin_logs_the_handshake_with_its_secrets_masked(
+    ws_engine: type[Engine],
+    make_client: Callable[..., HttpClient],
+    ws_server: WsServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = "s3cr3t-t0ken-value"
+    client = make_client(lambda c: c.install(Logging, level=LogLevel.ALL, logger="kclient.test.ws"))
+    with caplog.at_level(logging.INFO, logger="kclient.test.ws"), anyio.fail_after(HANG_GUARD):
+        async with client.websocket(
+            f"{ws_server.url}/echo?token={secret}", headers={"Authorization": f"Bearer {secret}"}
+        ) as ws:
+            await ws.send("logged?")
+            assert await ws.receive() == "logged?"
+    assert "101" in caplog.text and "/echo" in caplog.text
+    assert secret not in caplog.text
