@@ -141,9 +141,11 @@ def test_invalid_settings_are_config_errors(settings: dict[str, Any], expected: 
 
 def test_capabilities() -> None:
     caps = Aiohttp.capabilities
-    assert caps == Capabilities(streaming=True, proxies=frozenset({"http", "socks"}), backends=frozenset({"asyncio"}))
+    assert caps == Capabilities(
+        streaming=True, proxies=frozenset({"http", "socks"}), websockets=True, backends=frozenset({"asyncio"})
+    )
     assert not caps.http2 and not caps.pipelining and not caps.worker_threads
-    assert caps.describe() == "proxies: http, socks, streaming"
+    assert caps.describe() == "proxies: http, socks, streaming, WebSockets"
     assert Aiohttp.name == "Aiohttp"
     assert Aiohttp.config_class is AiohttpConfig
 

@@ -61,11 +61,17 @@ PARENTS: dict[type[BaseException], type[BaseException]] = {
     kclient.UnhandledRequestError: kclient.KClientError,
     kclient.ResponseTooLargeError: kclient.KClientError,
     kclient.EventStreamError: kclient.KClientError,
+    kclient.WebSocketError: kclient.KClientError,
+    kclient.WebSocketHandshakeError: kclient.WebSocketError,
+    kclient.WebSocketClosedError: kclient.WebSocketError,
+    kclient.WebSocketProtocolError: kclient.WebSocketError,
 }
 
 #: The keyword arguments an error needs beside its message.
 DETAILS: dict[type[BaseException], dict[str, object]] = {
     kclient.ResponseTooLargeError: {"limit_name": "max_body_size", "limit": 10, "url": "http://mock.test/"},
+    kclient.WebSocketHandshakeError: {"response": None, "url": "ws://mock.test/"},
+    kclient.WebSocketClosedError: {"code": 4001, "reason": "bye"},
 }
 
 
@@ -177,6 +183,14 @@ def test_response_too_large_error_names_its_limit() -> None:
     error = make(kclient.ResponseTooLargeError, "too large")
     assert isinstance(error, kclient.ResponseTooLargeError)
     assert (error.limit_name, error.limit, error.url) == ("max_body_size", 10, "http://mock.test/")
+
+
+def test_websocket_errors_carry_their_details() -> None:
+    closed = make(kclient.WebSocketClosedError, "closed")
+    assert isinstance(closed, kclient.WebSocketClosedError) and (closed.code, closed.reason) == (4001, "bye")
+    refused = make(kclient.WebSocketHandshakeError, "refused")
+    assert isinstance(refused, kclient.WebSocketHandshakeError) and refused.url == "ws://mock.test/"
+    assert issubclass(kclient.WebSocketProtocolError, kclient.ProtocolError)  # caught as the peer breaking protocol
 
 
 def test_one_except_clause_catches_everything_kclient_raises() -> None:

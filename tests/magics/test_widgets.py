@@ -931,12 +931,13 @@ def test_workbench_for_the_real_magics() -> None:
 
 
 def test_kclient_widgets_reexports_the_widgets() -> None:
-    from kclient.magics import _widgets
+    from kclient.magics import _stream_widgets, _widgets
 
     import kclient.widgets as public
 
     for name in public.__all__:
-        assert getattr(public, name) is getattr(_widgets, name)
+        home = _stream_widgets if name in ("EventViewer", "WebSocketConsole") else _widgets
+        assert getattr(public, name) is getattr(home, name)
     assert set(public.__all__) <= set(dir(public))
     with pytest.raises(AttributeError):
         _ = public.NoSuchWidget
