@@ -42,7 +42,9 @@ class Lab:
     root: Path
 
     def notebook_url(self, name: str) -> str:
-        return f"{self.url}/lab/tree/{name}?token={self.token}"
+        # ?reset: a fresh workspace, or JupyterLab reopens the notebooks of earlier tests beside this one
+        # (and their cells would be found along with its own)
+        return f"{self.url}/lab/tree/{name}?reset&token={self.token}"
 
 
 def chromium_path() -> str:
