@@ -33,6 +33,8 @@ __all__ = [
     "mask_json_text",
     "mask_url",
     "mask_url_text",
+    "declare_secrets",
+    "declared_secrets",
     "scrub",
     "secret_values",
 ]
@@ -60,6 +62,35 @@ MIN_SECRET = 4
 _AUTH_SCHEMES = frozenset({"basic", "bearer", "digest", "token", "negotiate", "ntlm", "hoba", "mutual"})
 
 
+#: Values declared secret for the rest of the process (a private ``.http`` environment's), longest
+#: first: every function here masks them, so displays, logs, histories and curl exports do.
+_DECLARED: list[str] = []
+
+
+def declare_secrets(values: Iterable[str]) -> None:
+    """Mask ``values`` wherever kclient shows text, from now on (shorter than ``MIN_SECRET``: left out).
+
+    For values that are secret by where they come from rather than by name, such as a private
+    environment's: kclient cannot tell them from other text otherwise.
+    """
+    from urllib.parse import quote, quote_plus
+
+    found = {*_DECLARED}
+    for value in values:
+        if isinstance(value, str) and len(value) >= MIN_SECRET:
+            found.update({value, quote(value, safe=""), quote_plus(value)})
+    _DECLARED[:] = sorted(found, key=len, reverse=True)
+
+
+def declared_secrets() -> tuple[str, ...]:
+    """The values ``declare_secrets`` declared (and their percent-encoded forms), longest first."""
+    return tuple(_DECLARED)
+
+
+def _declared(text: str) -> str:
+    return scrub(text, _DECLARED) if _DECLARED else text
+
+
 def _secret_keys(extra: Iterable[str]) -> frozenset[str]:
     return SECRET_QUERY_KEYS.union(name.lower() for name in extra) if extra else SECRET_QUERY_KEYS
 
@@ -81,7 +112,7 @@ def mask_url(url: URL | str, extra_query_keys: Iterable[str] = ()) -> str:
         u = u.with_password(MASK)
     if u.query and any(k.lower() in keys for k in u.query):
         u = u.with_query([(k, MASK if k.lower() in keys else v) for k, v in u.query.items()])
-    return str(u)
+    return _declared(str(u))
 
 
 #: The user-info part of a URL: ``//user:password@``.
@@ -99,7 +130,7 @@ def mask_url_text(text: str, extra_query_keys: Iterable[str] = ()) -> str:
 def mask_credentials(text: str) -> str:
     """Mask anything in free ``text`` (an error message) that looks like URL credentials:
     user-info, and the values of secret query parameters (``token=...``)."""
-    return _SECRET_PARAM.sub(rf"\1={MASK}", _USERINFO.sub(f"//{MASK}@", text))
+    return _declared(_SECRET_PARAM.sub(rf"\1={MASK}", _USERINFO.sub(f"//{MASK}@", text)))
 
 
 _KEYS_PATTERN = "|".join(sorted(map(re.escape, SECRET_QUERY_KEYS), key=len, reverse=True))
@@ -112,7 +143,7 @@ _SECRET_PARAM = re.compile(rf"(?i)\b({_KEYS_PATTERN})=[^&\s'\"#]*")
 
 def mask_header(name: str, value: str) -> str:
     """Return ``value``, or ``***`` when ``name`` carries a secret."""
-    return MASK if name.lower() in SECRET_HEADERS else value
+    return MASK if name.lower() in SECRET_HEADERS else _declared(value)
 
 
 _LINK_TARGET = re.compile(r"<([^>]*)>")
@@ -147,7 +178,7 @@ def mask_header_value(
         return mask_url_text(value.strip(), extra_query_keys)
     if lower == "link":
         return _LINK_TARGET.sub(lambda m: f"<{mask_url_text(m.group(1), extra_query_keys)}>", value)
-    return value
+    return _declared(value)
 
 
 def _mask_cookies(value: str, *, keep_attributes: bool) -> str:
@@ -193,7 +224,7 @@ def mask_form(text: str, extra_keys: Iterable[str] = ()) -> str:
         key, eq, _ = pieces[index].partition("=")
         if eq and unquote_plus(key).lower() in keys:
             pieces[index] = f"{key}={MASK}"
-    return "".join(pieces)
+    return _declared("".join(pieces))
 
 
 def mask_json(value: Any, extra_keys: Iterable[str] = ()) -> Any:
@@ -205,7 +236,7 @@ def mask_json(value: Any, extra_keys: Iterable[str] = ()) -> Any:
             return {k: MASK if isinstance(k, str) and k.lower() in keys else masked(v) for k, v in item.items()}
         if isinstance(item, list):
             return [masked(v) for v in item]
-        return item
+        return _declared(item) if isinstance(item, str) else item
 
     return masked(value)
 
@@ -222,7 +253,7 @@ def mask_json_text(text: str, extra_keys: Iterable[str] = ()) -> str:
     """JSON text (possibly cut, so not parsed) with the values of secret keys as ``"***"``."""
     keys = _secret_keys(extra_keys)
     pattern = _JSON_SECRET if keys is SECRET_QUERY_KEYS else _json_secret(keys)
-    return pattern.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
+    return _declared(pattern.sub(lambda m: f'{m.group(1)}"{MASK}"', text))
 
 
 # -- secrets repeated elsewhere ---------------------------------------------------------------
@@ -252,6 +283,7 @@ def secret_values(
     query_names = _secret_keys(masked_query_params)
     found.update(_url_secrets(request.url, query_names))
     found.update(_form_secrets(request, query_names))
+    found.update(_DECLARED)
     return tuple(sorted((s for s in found if len(s) >= MIN_SECRET), key=len, reverse=True))
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from kclient._charset import content_charset, decode_text, is_utf8_start
 from kclient._redact import (
+    declared_secrets,
     mask_credentials,
     mask_form,
     mask_json,
@@ -148,7 +149,7 @@ def _mask_body_text(text: str, media_type: str, extra_keys: Iterable[str] = ()) 
         return mask_form(text, extra_keys)
     if _is_json_type(media_type):
         return mask_json_text(text, extra_keys)
-    return text
+    return scrub(text, declared_secrets())  # a private environment's values, wherever they are
 
 
 # -- options -----------------------------------------------------------------------------------------

@@ -29,8 +29,10 @@ Interpolation: ``{{expr}}`` anywhere in the URL, headers, body and cell variable
 is a name followed by ``.attribute``, ``[0]``/``[-1]`` and ``['key']``/``["key"]`` steps, with
 spaces allowed inside the braces (``{{ login.json.token }}``). There is no evaluation: no calls,
 operators or literals. The name is looked up in the cell's ``@variables`` (defined above the
-request), then in the notebook's namespace; ``$uuid``/``$guid``, ``$timestamp`` (Unix seconds),
-``$isoTimestamp`` (UTC) and ``$randomInt`` (0 to 1000) are generated. A ``.key`` step on a
+request), then in the environment (``--env NAME``: ``http-client.env.json`` and its private twin, see
+``_environments``), then in the notebook's namespace. ``{{$...}}`` are dynamic variables in
+JetBrains' and VS Code's spellings (``$uuid``, ``$timestamp -1 d``, ``$random.alphabetic(8)``,
+``$dotenv NAME``...: see ``_dynamic``), checked when the cell is read. A ``.key`` step on a
 mapping looks up the key (never an attribute), and ``.json`` on an object with a ``json()``
 method (a kclient ``Response``) calls it, so ``{{login.json.token}}`` is the ``token`` of the
 JSON body of the response named ``login``.
@@ -57,13 +59,10 @@ from __future__ import annotations
 
 import difflib
 import json
-import random
+import os
 import re
-import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from yarl import URL
@@ -71,6 +70,8 @@ from yarl import URL
 from kclient._redact import SECRET_HEADERS, mask_header, mask_url_text
 from kclient._syntax import has_line_break, is_token
 
+from ._dynamic import DynamicContext, DynamicVariable, generate, parse_dynamic
+from ._environments import DOTENV, Environment
 from ._errors import CellSyntaxError
 from ._extract import list_keys
 from ._items import LOCALHOST, expand_url, read_disk
@@ -94,15 +95,6 @@ _FILE_LINE = re.compile(r"<(@?)\s+(.*\S)\s*")
 _FORM = "application/x-www-form-urlencoded"
 _BRACES_HINT = "write \\{{ for literal braces"
 
-_SYSTEM_VARIABLES: dict[str, Callable[[], Any]] = {
-    "$guid": lambda: str(uuid.uuid4()),
-    "$uuid": lambda: str(uuid.uuid4()),
-    "$timestamp": lambda: int(time.time()),
-    "$isoTimestamp": lambda: datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-    "$randomInt": lambda: random.randint(0, 1000),
-}
-
-
 # --- the parsed cell ---------------------------------------------------------------------------
 
 
@@ -117,6 +109,8 @@ class _Expr:
     source: str
     name: str
     steps: tuple[tuple[Literal["attr", "item"], str | int], ...]
+    #: A ``{{$...}}``: generated, never looked up.
+    dynamic: DynamicVariable | None = None
 
     def __str__(self) -> str:
         return "{{" + self.source + "}}"
@@ -173,11 +167,17 @@ class HttpRequestTemplate:
     earlier_names: Mapping[str, int] = field(default_factory=dict, repr=False)
 
     def render(
-        self, namespace: Mapping[str, Any], *, read_file: ReadFile | None = None, default_scheme: str = "http"
+        self,
+        namespace: Mapping[str, Any],
+        *,
+        read_file: ReadFile | None = None,
+        default_scheme: str = "http",
+        environment: Environment | None = None,
     ) -> RequestSpec:
-        """Interpolate from ``namespace`` (the notebook's variables) and read ``< file`` bodies
+        """Interpolate from ``namespace`` (the notebook's variables) and ``environment`` (its
+        variables, and its ``.env`` for ``$dotenv``), and read ``< file`` bodies
         (``read_file(path) -> bytes``, default: from disk, relative to the current directory)."""
-        renderer = _Renderer(namespace, self.variables, self.earlier_names)
+        renderer = _Renderer(namespace, self.variables, self.earlier_names, environment)
         url = "".join(renderer.text(part) for part in self.url)
         headers = [_render_header(renderer, header) for header in self.headers]
         url, headers = _absolute_url(url, self.url[0], headers, default_scheme)
@@ -188,7 +188,12 @@ class HttpRequestTemplate:
 
 
 def parse_http_cell(
-    text: str, namespace: Mapping[str, Any], *, read_file: ReadFile | None = None, default_scheme: str = "http"
+    text: str,
+    namespace: Mapping[str, Any],
+    *,
+    read_file: ReadFile | None = None,
+    default_scheme: str = "http",
+    environment: Environment | None = None,
 ) -> list[RequestSpec]:
     """Every request of a ``.http`` cell, interpolated from ``namespace``.
 
@@ -197,7 +202,10 @@ def parse_http_cell(
     such cells one request at a time with ``parse_http_templates`` and ``render``.
     """
     templates = parse_http_templates(text)
-    return [template.render(namespace, read_file=read_file, default_scheme=default_scheme) for template in templates]
+    return [
+        template.render(namespace, read_file=read_file, default_scheme=default_scheme, environment=environment)
+        for template in templates
+    ]
 
 
 def parse_http_templates(text: str) -> list[HttpRequestTemplate]:
@@ -452,8 +460,14 @@ def _compile(text: str) -> tuple[str | _Expr, ...]:
 
 
 def _parse_expr(inner: str) -> _Expr:
-    """``name``, then ``.attr``, ``[index]`` and ``['key']`` steps; nothing else."""
+    """``name``, then ``.attr``, ``[index]`` and ``['key']`` steps; nothing else. Or a ``$`` dynamic variable."""
     source = inner.strip()
+    if source.startswith("$"):
+        try:
+            dynamic = parse_dynamic(source)
+        except ValueError as exc:
+            raise _Failure(f"{{{{{source}}}}}: {exc}") from None
+        return _Expr(source, "$" + dynamic.kind, (), dynamic)
     name = _EXPR_NAME.match(inner)
     if not source or name is None:
         raise _Failure(
@@ -485,11 +499,21 @@ class _Renderer:
     """Looks up the ``{{...}}`` of one request: cell variables, then the notebook's namespace."""
 
     def __init__(
-        self, namespace: Mapping[str, Any], variables: Mapping[str, _Variable], earlier: Mapping[str, int]
+        self,
+        namespace: Mapping[str, Any],
+        variables: Mapping[str, _Variable],
+        earlier: Mapping[str, int],
+        environment: Environment | None = None,
     ) -> None:
         self.namespace = namespace
         self.variables = variables
         self.earlier = earlier
+        self.environment: Mapping[str, Any] = environment.variables if environment is not None else {}
+        self.context = DynamicContext(
+            environ=os.environ,
+            dotenv=environment.dotenv if environment is not None else {},
+            dotenv_file=str(environment.folder / DOTENV) if environment is not None else DOTENV,
+        )
         self.resolving: list[str] = []
         self.resolved: dict[str, str] = {}
         self.parsed_json: dict[int, tuple[Any, Any]] = {}
@@ -521,10 +545,15 @@ class _Renderer:
 
     def lookup(self, expr: _Expr) -> Any:
         name = expr.name
-        if name.startswith("$"):
-            return _system_variable(expr)
+        if expr.dynamic is not None:
+            try:
+                return generate(expr.dynamic, self.context)
+            except LookupError as exc:
+                raise _Failure(f"{expr}: {exc.args[0]}") from None
         if name in self.variables:
             return self.variable(expr, self.variables[name])
+        if name in self.environment:
+            return self.environment[name]
         if name in self.namespace:
             return self.namespace[name]
         raise _Failure(f"{expr}: {name!r} is not defined{self.hint(name)}")
@@ -533,10 +562,11 @@ class _Renderer:
         """Why a name may be missing, and a close match if there is one."""
         if name in self.earlier:
             return f" yet: it names the response of the request on line {self.earlier[name]}, which has not been sent"
-        known = [key for key in (*self.variables, *self.namespace) if isinstance(key, str) and not key.startswith("_")]
+        names = (*self.variables, *self.environment, *self.namespace)
+        known = [key for key in names if isinstance(key, str) and not key.startswith("_")]
         close = difflib.get_close_matches(name, known, n=1)
         guess = f"; did you mean {close[0]!r}?" if close else ""
-        return f" (neither a notebook variable nor a cell @variable){guess}"
+        return f" (not a notebook variable, a cell @variable or an environment variable){guess}"
 
     def variable(self, expr: _Expr, variable: _Variable) -> str:
         """A cell variable's value, itself interpolated (once per request); cycles are errors."""
@@ -610,14 +640,6 @@ def _item(value: Any, key: str | int, expr: _Expr, done: str) -> Any:
         return value[key]
     except Exception as exc:
         raise _Failure(f"{expr}: {shown} not found: {type(exc).__name__}: {exc}") from None
-
-
-def _system_variable(expr: _Expr) -> Any:
-    make = _SYSTEM_VARIABLES.get(expr.name)
-    if make is None:
-        known = ", ".join(sorted(_SYSTEM_VARIABLES))
-        raise _Failure(f"{expr}: unknown system variable {expr.name!r}; known: {known}")
-    return make()
 
 
 def _a(value: Any) -> str:

@@ -35,10 +35,11 @@ from kclient import (
     Response,
     ResponseError,
 )
-from kclient._redact import mask_url_text
+from kclient._redact import declare_secrets, mask_url_text
 
 from ._curl import parse_curl, to_curl
 from ._display import HistoryEntry, ResponseView, display_bundle, history_table
+from ._environments import Environment, load_environment
 from ._errors import CellSyntaxError, KClientMagicError, RequestFailed
 from ._extract import extract
 from ._httpfile import parse_http_templates
@@ -68,6 +69,9 @@ class KClientMagics(Magics):
     ).tag(config=True)
     history_size = Int(200, help="Requests kept by %kclient history.").tag(config=True)
     stream_keep = Int(20, help="Events of a live stream shown at once (the count covers them all).").tag(config=True)
+    env = Unicode(
+        "", help="Environment of .http requests, from http-client.env.json and its private twin; empty: $shared only."
+    ).tag(config=True)
     ws_idle = Float(
         1.0, help="Seconds a WebSocket cell waits for more after its last message is sent and answered."
     ).tag(config=True)
@@ -193,7 +197,14 @@ class KClientMagics(Magics):
             text = path.read_text(encoding="utf-8")
         except (OSError, ValueError) as error:  # ValueError: a path with NUL, or a file that is not UTF-8
             raise KClientMagicError(f"Cannot read {path}: {getattr(error, 'strerror', None) or error}.") from error
-        return self._send_http_text(text, options)
+        return self._send_http_text(text, options, path.resolve().parent)
+
+    def _environment(self, options: MagicOptions, folder: Path) -> Environment:
+        """The environment of ``.http`` requests (``--env``, else ``%config KClientMagics.env``) from
+        ``folder``'s files; its private values are declared secret, so every display masks them."""
+        environment = load_environment(folder, options.env or self.env or None)
+        declare_secrets(environment.secrets)
+        return environment
 
     def _do_curl(self, command: str, *, first_line: int = 0) -> Any:
         """Send a curl command (as copied with the browser's "Copy as cURL"); its text is parsed
@@ -210,14 +221,15 @@ class KClientMagics(Magics):
         return self._send(parse_curl(text, first_line=first_line), MagicOptions())
 
     # -- sending -----------------------------------------------------------------------------
-    def _send_http_text(self, text: str, options: MagicOptions) -> Any:
+    def _send_http_text(self, text: str, options: MagicOptions, folder: Path | None = None) -> Any:
         templates = parse_http_templates(text)  # the whole cell is checked before anything is sent
+        environment = self._environment(options, folder or Path.cwd())
         if not templates:
             raise CellSyntaxError("The cell holds no request: write a request line such as GET http://host/path.")
         results: list[Any] = []
         for template in templates:
             # Rendered one by one: a later request may use {{name}} of an earlier one.
-            spec = template.render(self._user_ns())
+            spec = template.render(self._user_ns(), environment=environment)
             results.append(self._send(spec, options, capture=False))
         if not options.sends:
             return None  # --curl alone: the commands were printed, nothing was sent

@@ -16,7 +16,7 @@ USAGE = (
     "options: -v/--verbose, --timeout SECONDS, --engine NAME, --no-follow, -e/--extract PATH, --check, "
     "--curl (print the curl command instead of sending; with --send, both), --show-secrets (in --curl), "
     "-f/--form (HTTPie items as a form), --html (render HTML bodies), "
-    "--stream (Server-Sent Events shown live), << VARIABLE"
+    "--stream (Server-Sent Events shown live), --env NAME (the .http environment), << VARIABLE"
 )
 
 
@@ -36,6 +36,7 @@ class MagicOptions:
     form: bool = False
     html: bool = False
     stream: bool = False
+    env: str | None = None
     capture: str | None = None
     words: list[str] = field(default_factory=list)
 
@@ -58,7 +59,7 @@ _FLAGS = {
     "--html": "html",
     "--stream": "stream",
 }
-_VALUED = {"--timeout": "timeout", "--engine": "engine", "-e": "extract", "--extract": "extract"}
+_VALUED = {"--timeout": "timeout", "--engine": "engine", "-e": "extract", "--extract": "extract", "--env": "env"}
 
 
 def split_options(words: list[str]) -> MagicOptions:

@@ -590,19 +590,20 @@ ERRORS = [
         "unknown name",
         "GET https://a.example/\nX-A: {{tokn}}",
         2,
-        "{{tokn}}: 'tokn' is not defined (neither a notebook variable nor a cell @variable); did you mean 'token'?",
+        "{{tokn}}: 'tokn' is not defined (not a notebook variable, a cell @variable or an environment variable); "
+        "did you mean 'token'?",
     ),
     (
         "unknown name, nothing close",
         "GET https://a.example/{{zzzzzz}}",
         1,
-        "{{zzzzzz}}: 'zzzzzz' is not defined (neither a notebook variable nor a cell @variable)",
+        "{{zzzzzz}}: 'zzzzzz' is not defined (not a notebook variable, a cell @variable or an environment variable)",
     ),
     (
         "private names are not suggested",
         "GET https://a.example/{{_privat}}",
         1,
-        "'_privat' is not defined (neither a notebook variable nor a cell @variable)",
+        "'_privat' is not defined (not a notebook variable, a cell @variable or an environment variable)",
     ),
     (
         "response of a request not sent",
@@ -696,11 +697,22 @@ ERRORS = [
         "'x' not found: 'login.json.user.roles[0]' is a str without 'x'",
     ),
     (
-        "unknown system variable",
+        "unknown dynamic variable",
+        "GET https://a.example/{{$processEnvs}}",
+        1,
+        "{{$processEnvs}}: unknown dynamic variable $processEnvs; did you mean $processEnv? known: $datetime,",
+    ),
+    (
+        "dynamic variable without its argument",
         "GET https://a.example/{{$processEnv}}",
         1,
-        "{{$processEnv}}: unknown system variable '$processEnv'; "
-        "known: $guid, $isoTimestamp, $randomInt, $timestamp, $uuid",
+        "{{$processEnv}}: $processEnv takes one variable name, as in {{$processEnv API_TOKEN}}",
+    ),
+    (
+        "unset environment variable",
+        "GET https://a.example/{{$processEnv KCLIENT_TEST_NOT_SET}}",
+        1,
+        "{{$processEnv KCLIENT_TEST_NOT_SET}}: the environment variable KCLIENT_TEST_NOT_SET is not set",
     ),
     (
         "bytes not UTF-8",
