@@ -88,7 +88,10 @@ def declared_secrets() -> tuple[str, ...]:
 
 
 def _declared(text: str) -> str:
-    return scrub(text, _DECLARED) if _DECLARED else text
+    for secret in _DECLARED:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
 
 
 def _secret_keys(extra: Iterable[str]) -> frozenset[str]:
@@ -283,7 +286,6 @@ def secret_values(
     query_names = _secret_keys(masked_query_params)
     found.update(_url_secrets(request.url, query_names))
     found.update(_form_secrets(request, query_names))
-    found.update(_DECLARED)
     return tuple(sorted((s for s in found if len(s) >= MIN_SECRET), key=len, reverse=True))
 
 
@@ -330,8 +332,9 @@ def _url_secrets(url: URL, query_names: frozenset[str]) -> list[str]:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each secret replaced by ``***`` (longest secrets first)."""
+    """``text`` with every occurrence of each secret replaced by ``***`` (longest secrets first),
+    and of each value ``declare_secrets`` declared."""
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, MASK)
-    return text
+    return _declared(text)

@@ -66,6 +66,9 @@ def test_mistakes_name_the_file_and_what_exists(
 def test_a_cell_uses_the_environment_and_masks_its_private_values(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from kclient import _redact
+
+    monkeypatch.setattr(_redact, "_DECLARED", [])  # declared for this test only, not the whole run
     from headless import kclient_shell
 
     from kclient import demo
