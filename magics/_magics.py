@@ -294,25 +294,19 @@ class KClientMagics(Magics):
         """A Server-Sent Events stream shown live; its ``EventLog`` is the result."""
         from ._live import watch_events
 
-        client = self._client(options)
-        started = datetime.datetime.now()
-        try:
-            log = watch_events(
+        return self._live(
+            spec,
+            options,
+            capture,
+            lambda client: watch_events(
                 client, spec.method, spec.url, self._request_options(spec, options), keep=self.stream_keep
-            )
-        except KClientError as error:
-            raise self._failed(client, spec, started, error) from error
-        self._record(spec, started, None, None)
-        if spec.name:
-            self._user_ns()[spec.name] = log
-        return self._capture(log, options) if capture else log
+            ),
+        )
 
     def _websocket(self, spec: RequestSpec, options: MagicOptions, *, capture: bool) -> Any:
         """A WebSocket session run live (``WEBSOCKET`` or a ``ws://`` URL); its ``MessageLog`` is the result."""
         from ._live_ws import split_messages, watch_websocket
 
-        client = self._client(options)
-        started = datetime.datetime.now()
         messages = split_messages(spec.content)
         if spec.has_json:  # a line's JSON items: one message
             messages = [(False, json.dumps(spec.json, ensure_ascii=False))]
@@ -321,8 +315,22 @@ class KClientMagics(Magics):
             for name, value in self._request_options(spec, options).items()
             if name not in ("json", "content", "data", "files")
         }
+        return self._live(
+            spec,
+            options,
+            capture,
+            lambda client: watch_websocket(
+                client, spec.url, request_options, messages, keep=self.stream_keep, idle=self.ws_idle
+            ),
+        )
+
+    def _live(self, spec: RequestSpec, options: MagicOptions, capture: bool, watch: Callable[[HttpClient], Any]) -> Any:
+        """A stream shown live by ``watch(client)``: a failure recorded and shortened, the log kept
+        under the request's ``# @name`` and captured."""
+        client = self._client(options)
+        started = datetime.datetime.now()
         try:
-            log = watch_websocket(client, spec.url, request_options, messages, keep=self.stream_keep, idle=self.ws_idle)
+            log = watch(client)
         except KClientError as error:
             raise self._failed(client, spec, started, error) from error
         self._record(spec, started, None, None)
