@@ -1,9 +1,19 @@
 """Errors of the magics: IPython ``UsageError``s, so a failing cell shows one short message
-(no wall of traceback) and "Run all" stops there."""
+(no wall of traceback) and "Run all" stops there.
+
+Without IPython (the console runner and the pytest plugin need only the ``.http`` parser) they
+are plain exceptions of the same names.
+"""
 
 from __future__ import annotations
 
-from IPython.core.error import UsageError
+try:
+    from IPython.core.error import UsageError
+except ImportError:  # pragma: no cover - the jupyter extra is missing
+
+    class UsageError(Exception):  # type: ignore[no-redef]
+        """IPython's short error, when IPython is not installed."""
+
 
 __all__ = ["CellSyntaxError", "KClientMagicError", "RequestFailed"]
 

@@ -70,10 +70,11 @@ from yarl import URL
 from kclient._redact import SECRET_HEADERS, mask_header, mask_url_text
 from kclient._syntax import has_line_break, is_token
 
+from ._assertions import Check, CheckSyntaxError, parse_capture, parse_check, response_field
 from ._dynamic import DynamicContext, DynamicVariable, generate, parse_dynamic
 from ._environments import DOTENV, Environment
 from ._errors import CellSyntaxError
-from ._extract import list_keys
+from ._extract import extract, list_keys
 from ._items import LOCALHOST, expand_url, read_disk
 from ._spec import RequestSpec
 
@@ -92,6 +93,10 @@ _OPEN = re.compile(r"\\\{\{|\{\{(?!\{)")
 _EXPR_NAME = re.compile(r"\s*(\$?[^\W\d]\w*)")
 _EXPR_STEP = re.compile(r"""\.([\w-]+)|\[\s*(-?\d+)\s*\]|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]""")
 _FILE_LINE = re.compile(r"<(@?)\s+(.*\S)\s*")
+_SAVE_LINE = re.compile(r">>(!?)\s+(.*\S)\s*")
+#: ``{{login.response.body.$.token}}``, ``{{login.response.headers.Location}}`` (JetBrains, REST Client).
+_REFERENCE = re.compile(r"([^\W\d]\w*)\.(request|response)\.(body|headers)(?:\.(.+))?", re.DOTALL)
+_JS = "not supported: they are JavaScript, which kclient does not run"
 _FORM = "application/x-www-form-urlencoded"
 _BRACES_HINT = "write \\{{ for literal braces"
 
@@ -111,6 +116,8 @@ class _Expr:
     steps: tuple[tuple[Literal["attr", "item"], str | int], ...]
     #: A ``{{$...}}``: generated, never looked up.
     dynamic: DynamicVariable | None = None
+    #: ``{{name.response.body.$.x}}``: ("response" or "request", "body" or "headers", the rest).
+    reference: tuple[str, str, str | None] | None = None
 
     def __str__(self) -> str:
         return "{{" + self.source + "}}"
@@ -147,6 +154,22 @@ class _Variable:
 
 
 @dataclass(frozen=True)
+class CheckLine:
+    """A ``??`` assertion of a request: the check and its expected value (``None``: unary)."""
+
+    check: Check
+    expected: _Text | None
+
+
+@dataclass(frozen=True)
+class SaveTarget:
+    """A ``>> path`` (``overwrite`` false: a new name when the file exists) or ``>>! path`` line."""
+
+    path: _Text
+    overwrite: bool
+
+
+@dataclass(frozen=True)
 class HttpRequestTemplate:
     """One request of a ``.http`` cell, checked but not yet interpolated.
 
@@ -165,6 +188,12 @@ class HttpRequestTemplate:
     directives: Mapping[str, str] = field(default_factory=dict)
     variables: Mapping[str, _Variable] = field(default_factory=dict, repr=False)
     earlier_names: Mapping[str, int] = field(default_factory=dict, repr=False)
+    #: The ``??`` assertions, checked against the answer by the runner.
+    checks: tuple[CheckLine, ...] = ()
+    #: ``# @capture NAME = FIELD``: parts of the answer stored under a name.
+    captures: tuple[tuple[str, Check], ...] = ()
+    #: ``>> path`` / ``>>! path``: where the answer's body is saved.
+    save: SaveTarget | None = None
 
     def render(
         self,
@@ -182,9 +211,49 @@ class HttpRequestTemplate:
         headers = [_render_header(renderer, header) for header in self.headers]
         url, headers = _absolute_url(url, self.url[0], headers, default_scheme)
         content = _render_body(renderer, self.body, headers, read_file or _read_from_disk)
-        if content is not None and _header(headers, "content-type") is None and _is_json(content):
+        method = self.method
+        if method == "GRAPHQL":
+            method, content = "POST", _graphql(content, self.line, self.url[0].source)
+            headers = [(name, value) for name, value in headers if name.lower() != "content-type"]
             headers.append(("Content-Type", "application/json"))
-        return RequestSpec(self.method, url, headers=headers, content=content, name=self.name, line=self.line)
+        elif content is not None and _header(headers, "content-type") is None and _is_json(content):
+            headers.append(("Content-Type", "application/json"))
+        return RequestSpec(method, url, headers=headers, content=content, name=self.name, line=self.line)
+
+    def expected_values(
+        self, namespace: Mapping[str, Any], *, environment: Environment | None = None
+    ) -> list[str | None]:
+        """The expected values of the ``??`` assertions, interpolated (``None`` for unary ones)."""
+        renderer = _Renderer(namespace, self.variables, self.earlier_names, environment)
+        return [None if line.expected is None else renderer.text(line.expected) for line in self.checks]
+
+    def save_path(self, namespace: Mapping[str, Any], *, environment: Environment | None = None) -> str | None:
+        """The ``>>`` path, interpolated (``None`` without one)."""
+        if self.save is None:
+            return None
+        return _Renderer(namespace, self.variables, self.earlier_names, environment).text(self.save.path)
+
+    def references(self) -> set[str]:
+        """The names this request's ``{{...}}`` use (through its cell variables too): the
+        requests of a collection it needs answered first."""
+        texts: list[_Text] = [*self.url]
+        texts += [part for header in self.headers for part in (header.name, header.value)]
+        texts += [item.path if isinstance(item, _FileBody) else item for item in self.body]
+        texts += [line.expected for line in self.checks if line.expected is not None]
+        if self.save is not None:
+            texts.append(self.save.path)
+        found: set[str] = set()
+        seen: set[str] = set()
+        while texts:
+            for part in texts.pop().parts:
+                if isinstance(part, _Expr) and part.dynamic is None:
+                    variable = self.variables.get(part.name)
+                    if variable is None:
+                        found.add(part.name)
+                    elif part.name not in seen:
+                        seen.add(part.name)
+                        texts.append(variable.value)
+        return found
 
 
 def parse_http_cell(
@@ -245,16 +314,29 @@ def _blocks(text: str) -> Iterator[tuple[str | None, list[_Line]]]:
     yield title, block
 
 
+@dataclass
+class _Extras:
+    """What a block holds besides the request itself: assertions, captures, a save."""
+
+    checks: list[CheckLine] = field(default_factory=list)
+    captures: list[tuple[str, Check]] = field(default_factory=list)
+    save: SaveTarget | None = None
+
+
 def _parse_block(
     block: list[_Line], title: str | None, variables: dict[str, _Variable], names: Mapping[str, int]
 ) -> HttpRequestTemplate | None:
     """The request of one block (``None`` when it has only comments and variables); cell
     variables it defines are added to ``variables`` for this request and the ones after it."""
-    position, name, directives = _parse_preamble(block, variables)
+    extras = _Extras()
+    position, name, directives = _parse_preamble(block, variables, extras)
     if position == len(block):
         if name is not None:
             number, line, _ = name
             raise CellSyntaxError("'@name' names no request: expected a request line after it", number, line)
+        if extras.checks or extras.captures:
+            check = extras.checks[0].check if extras.checks else extras.captures[0][1]
+            raise CellSyntaxError("an assertion or capture without a request line after it", check.line, check.source)
         return None
     number, line = block[position]
     method, url = _parse_request_line(number, line)
@@ -262,25 +344,31 @@ def _parse_block(
     while position < len(block) and _is_query_continuation(block[position][1]):
         url.append(_compile_line(block[position][1].strip(), *block[position]))
         position += 1
-    headers, position = _parse_headers(block, position)
+    headers, position = _parse_headers(block, position, extras)
+    body = _parse_body(block[position:], extras)
+    if method == "GRAPHQL" and not body:
+        raise CellSyntaxError("a GRAPHQL request needs a query in its body", number, line)
     return HttpRequestTemplate(
         method=method,
         url=tuple(url),
         headers=tuple(headers),
-        body=tuple(_parse_body(block[position:])),
+        body=tuple(body),
         line=number,
         name=name[2] if name else None,
         title=title,
         directives=directives,
         variables=dict(variables),
         earlier_names=dict(names),
+        checks=tuple(extras.checks),
+        captures=tuple(extras.captures),
+        save=extras.save,
     )
 
 
 def _parse_preamble(
-    block: list[_Line], variables: dict[str, _Variable]
+    block: list[_Line], variables: dict[str, _Variable], extras: _Extras
 ) -> tuple[int, tuple[int, str, str] | None, dict[str, str]]:
-    """Skip the blank, comment, directive and variable lines before the request line.
+    """Skip the blank, comment, directive, variable and ``??`` lines before the request line.
 
     Returns the position of the request line, the ``@name`` (its line number, the line and the
     name, checked), and the other directives.
@@ -291,21 +379,49 @@ def _parse_preamble(
         stripped = line.strip()
         if not stripped:
             continue
+        if stripped.startswith("??"):
+            extras.checks.append(_parse_check(stripped, number, line))
+            continue
         if _is_comment(stripped):
             directive = _DIRECTIVE.fullmatch(stripped)
             if directive and directive.group(1) == "name":
                 if name is not None:
                     raise CellSyntaxError(f"a second '@name' (the first is on line {name[0]})", number, line)
                 name = (number, line, _check_request_name(directive.group(2).strip(), number, line))
+            elif directive and directive.group(1) == "capture":
+                extras.captures.append(_parse_capture(directive.group(2), number, line))
             elif directive:
                 directives[directive.group(1)] = directive.group(2).strip()
             continue
+        if stripped.startswith("< {%"):
+            raise CellSyntaxError(
+                f"pre-request scripts ('< {{% ... %}}') are {_JS}; compute the value in Python and use {{{{name}}}}",
+                number,
+                line,
+            )
         if stripped.startswith("@"):
             variable = _parse_variable(stripped, number, line)
             variables[variable.name] = variable
             continue
         return position, name, directives
     return len(block), name, directives
+
+
+def _parse_check(stripped: str, number: int, line: str) -> CheckLine:
+    try:
+        check = parse_check(stripped, number, line)
+    except CheckSyntaxError as exc:
+        raise CellSyntaxError(str(exc), number, line) from None
+    expected = None if check.expected is None else _compile_line(check.expected, number, line)
+    return CheckLine(check, expected)
+
+
+def _parse_capture(text: str, number: int, line: str) -> tuple[str, Check]:
+    try:
+        name, check = parse_capture(text)
+    except CheckSyntaxError as exc:
+        raise CellSyntaxError(str(exc), number, line) from None
+    return name, Check(check.field, check.argument, check.condition, None, number, line)
 
 
 def _check_request_name(name: str, number: int, line: str) -> str:
@@ -357,8 +473,9 @@ def _is_query_continuation(line: str) -> bool:
     return line[:1].isspace() and line.lstrip()[:1] in ("?", "&")
 
 
-def _parse_headers(block: list[_Line], position: int) -> tuple[list[_Header], int]:
-    """``Name: value`` lines up to the first blank line; returns them and where the body starts."""
+def _parse_headers(block: list[_Line], position: int, extras: _Extras) -> tuple[list[_Header], int]:
+    """``Name: value`` lines up to the first blank line; returns them and where the body starts.
+    ``??`` lines among them are assertions."""
     headers: list[_Header] = []
     while position < len(block):
         number, line = block[position]
@@ -368,6 +485,12 @@ def _parse_headers(block: list[_Line], position: int) -> tuple[list[_Header], in
             break
         if _is_comment(stripped):
             continue
+        if stripped.startswith("??"):
+            extras.checks.append(_parse_check(stripped, number, line))
+            continue
+        if _ends_request(stripped):
+            position -= 1  # a handler or a save right after the headers: the body part takes it
+            break
         headers.append(_parse_header(stripped, number, line))
     return headers, position
 
@@ -387,27 +510,57 @@ def _parse_header(stripped: str, number: int, line: str) -> _Header:
     return _Header(_compile_line(name, number, shown), _compile_line(value, number, shown))
 
 
-def _parse_body(block: list[_Line]) -> list[_Text | _FileBody]:
-    """The body lines, without the blank lines around them; ``< path`` lines become files."""
-    lines = [(number, line) for number, line in block if not _is_previous_response(line)]
+def _parse_body(block: list[_Line], extras: _Extras) -> list[_Text | _FileBody]:
+    """The body lines, without the blank lines around them; ``< path`` lines become files.
+
+    ``??`` lines are assertions and a ``>> path`` line a save; JavaScript handlers are refused.
+    """
+    lines: list[_Line] = []
+    for number, line in block:
+        if _is_previous_response(line):
+            continue
+        if line.startswith("??"):
+            extras.checks.append(_parse_check(line.strip(), number, line))
+        elif _ends_request(line):
+            _parse_handler(line, number, extras)
+        else:
+            lines.append((number, line))
     while lines and not lines[-1][1].strip():
         lines.pop()
     while lines and not lines[0][1].strip():
         lines.pop(0)
     body: list[_Text | _FileBody] = []
     for number, line in lines:
-        if line.startswith("> {%"):
-            raise CellSyntaxError(
-                "response handler scripts ('> {% ... %}') are not supported: use Python in the next cell",
-                number,
-                line,
-            )
         file = _FILE_LINE.fullmatch(line)
         if file:
             body.append(_FileBody(_compile_line(file.group(2), number, line), interpolate=bool(file.group(1))))
         else:
             body.append(_compile_line(line, number, line))
     return body
+
+
+def _ends_request(line: str) -> bool:
+    """A ``> handler`` or ``>> save`` line: what follows a request, never part of its body."""
+    return line.startswith(("> ", ">>")) or line.rstrip() == ">"
+
+
+def _parse_handler(line: str, number: int, extras: _Extras) -> None:
+    save = _SAVE_LINE.fullmatch(line)
+    if save:
+        if extras.save is not None:
+            raise CellSyntaxError("a second '>>' save: a request's body is saved to one file", number, line)
+        extras.save = SaveTarget(_compile_line(save.group(2), number, line), overwrite=bool(save.group(1)))
+        return
+    if line.startswith(">>"):
+        raise CellSyntaxError("expected '>> path' or '>>! path' (save the body to a file)", number, line)
+    handler = line[1:].strip()
+    what = "response handler scripts ('> {% ... %}')" if handler.startswith("{%") else f"handler files ({handler!r})"
+    raise CellSyntaxError(
+        f"{what} are {_JS}; write '?? status == 200'-style assertions, '# @capture NAME = body $.path', "
+        "or Python in the next cell",
+        number,
+        line,
+    )
 
 
 def _is_previous_response(line: str) -> bool:
@@ -468,6 +621,10 @@ def _parse_expr(inner: str) -> _Expr:
         except ValueError as exc:
             raise _Failure(f"{{{{{source}}}}}: {exc}") from None
         return _Expr(source, "$" + dynamic.kind, (), dynamic)
+    reference = _REFERENCE.fullmatch(source)
+    if reference is not None:
+        name, part, kind, rest = reference.groups()
+        return _Expr(source, name, (), reference=(part, kind, _reference_argument(source, kind, rest)))
     name = _EXPR_NAME.match(inner)
     if not source or name is None:
         raise _Failure(
@@ -493,6 +650,23 @@ def _parse_expr(inner: str) -> _Expr:
             steps.append(("item", single if single is not None else double))
         position = step.end()
     return _Expr(source, name.group(1), tuple(steps))
+
+
+def _reference_argument(source: str, kind: str, rest: str | None) -> str | None:
+    """What follows ``.body.`` (a JSONPath, or ``*`` for the whole body) or ``.headers.`` (a name)."""
+    if kind == "headers":
+        if rest is None or not is_token(rest):
+            raise _Failure(
+                f"{{{{{source}}}}}: expected a header name after '.headers.', as in login.response.headers.Location"
+            )
+        return rest
+    if rest is None or rest == "*":
+        return None
+    if rest.startswith("$"):
+        return rest
+    if rest.startswith("/"):
+        raise _Failure(f"{{{{{source}}}}}: XPath is not supported: use a JSONPath such as .body.$.token")
+    raise _Failure(f"{{{{{source}}}}}: expected a JSONPath after '.body.' ($.token), or * for the whole body")
 
 
 class _Renderer:
@@ -537,6 +711,8 @@ class _Renderer:
 
     def value(self, expr: _Expr) -> Any:
         value = self.lookup(expr)
+        if expr.reference is not None:
+            return _follow(value, expr)
         done = expr.name
         for kind, key in expr.steps:
             value = self.step(value, kind, key, expr, done)
@@ -619,6 +795,42 @@ class _Renderer:
             raise _Failure(f"{expr}: {done}.json() failed: {exc}") from None
         self.parsed_json[id(value)] = (value, parsed)
         return parsed
+
+
+def _follow(value: Any, expr: _Expr) -> Any:
+    """``{{name.response.body.$.x}}``: a part of the response (or its request) named ``name``."""
+    assert expr.reference is not None
+    part, kind, argument = expr.reference
+    if not (hasattr(value, "status") and hasattr(value, "request") and hasattr(value, "headers")):
+        raise _Failure(f"{expr}: {expr.name!r} is {_a(value)}, not a response (name a request with '# @name')")
+    field_name = "header" if kind == "headers" else "body"
+    try:
+        if part == "response":
+            return response_field(value, field_name, argument)
+        return _request_field(value.request, field_name, argument)
+    except LookupError as exc:
+        raise _Failure(f"{expr}: {exc.args[0]}") from None
+
+
+def _request_field(request: Any, field_name: str, argument: str | None) -> Any:
+    """``.request.headers.NAME`` or ``.request.body[.$.path]`` of a sent request."""
+    if field_name == "header":
+        values = request.headers.getall(argument, [])
+        if not values:
+            raise LookupError(f"the request had no {argument} header")
+        return ", ".join(values)
+    content = request.content if isinstance(request.content, bytes) else b""
+    text = content.decode("utf-8", errors="replace")
+    if argument is None:
+        return text
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise LookupError(f"the request's body is not JSON ({exc})") from None
+    try:
+        return extract(body, argument)
+    except CellSyntaxError as exc:
+        raise LookupError(str(exc)) from None
 
 
 def _item(value: Any, key: str | int, expr: _Expr, done: str) -> Any:
@@ -764,3 +976,29 @@ def _is_json(content: bytes) -> bool:
     except ValueError:
         return False
     return True
+
+
+_OPERATION = re.compile(r"^\s*(?:query|mutation|subscription)\s+([_A-Za-z]\w*)", re.MULTILINE)
+
+
+def _graphql(content: bytes | None, line: int, source: str) -> bytes:
+    """A ``GRAPHQL`` body (the query, then optionally a blank line and a JSON object of variables)
+    as the JSON document GraphQL servers take: ``{"query", "variables", "operationName"}``."""
+    text = (content or b"").decode("utf-8")
+    query, variables = text, None
+    head, separator, tail = text.rpartition("\n\n")
+    if separator and tail.lstrip().startswith("{"):
+        try:
+            variables = json.loads(tail)
+        except ValueError as exc:
+            raise CellSyntaxError(f"the GraphQL variables after the query are not JSON: {exc}", line, source) from None
+        if not isinstance(variables, dict):
+            raise CellSyntaxError("the GraphQL variables must be a JSON object", line, source)
+        query = head
+    document: dict[str, Any] = {"query": query.strip()}
+    if variables is not None:
+        document["variables"] = variables
+    operations = _OPERATION.findall(query)
+    if len(operations) == 1:
+        document["operationName"] = operations[0]
+    return json.dumps(document, ensure_ascii=False).encode()

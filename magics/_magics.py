@@ -37,15 +37,17 @@ from kclient import (
 )
 from kclient._redact import declare_secrets, mask_url_text
 
+from ._collection import CollectionRun, Outcome
 from ._curl import parse_curl, to_curl
 from ._display import HistoryEntry, ResponseView, display_bundle, history_table
 from ._environments import Environment, load_environment
-from ._errors import CellSyntaxError, KClientMagicError, RequestFailed
+from ._errors import KClientMagicError, RequestFailed
 from ._extract import extract
-from ._httpfile import parse_http_templates
+from ._httpfile import HttpRequestTemplate, parse_http_templates
 from ._items import parse_line_request
 from ._kernel_client import KernelClient, parse_settings
 from ._options import USAGE, MagicOptions, split_options
+from ._run_table import RunReport
 from ._spec import RequestSpec
 from ._views import ClientSummary, EngineTable, Responses, StatusView
 
@@ -80,6 +82,8 @@ class KClientMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self.kernel = KernelClient(lambda: self.engine, self._configure_client)
         self.history: list[HistoryEntry] = []
+        #: The table of the last cell or file run (``RunReport``).
+        self.last_run: RunReport | None = None
 
     # -- entry point --------------------------------------------------------------------------
     @no_var_expand
@@ -189,15 +193,16 @@ class KClientMagics(Magics):
         return _Bundle(history_table(self.history[-count:] if count else []))
 
     def _do_run(self, words: list[str]) -> Any:
+        """Run a ``.http`` file (``--env NAME``, ``--name REQUEST``) with a live table of outcomes."""
         options = split_options(words)
         if len(options.words) != 1:
-            raise KClientMagicError("%kclient run FILE.http [options]: name one .http file.")
+            raise KClientMagicError("%kclient run FILE.http [--env NAME] [--name REQUEST]: name one .http file.")
         path = Path(options.words[0])
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, ValueError) as error:  # ValueError: a path with NUL, or a file that is not UTF-8
             raise KClientMagicError(f"Cannot read {path}: {getattr(error, 'strerror', None) or error}.") from error
-        return self._send_http_text(text, options, path.resolve().parent)
+        return self._send_http_text(text, options, path.resolve().parent, title=path.name)
 
     def _environment(self, options: MagicOptions, folder: Path) -> Environment:
         """The environment of ``.http`` requests (``--env``, else ``%config KClientMagics.env``) from
@@ -221,21 +226,57 @@ class KClientMagics(Magics):
         return self._send(parse_curl(text, first_line=first_line), MagicOptions())
 
     # -- sending -----------------------------------------------------------------------------
-    def _send_http_text(self, text: str, options: MagicOptions, folder: Path | None = None) -> Any:
+    def _send_http_text(self, text: str, options: MagicOptions, folder: Path | None = None, *, title: str = "") -> Any:
+        """Run the requests of ``.http`` text (a cell, or a file for ``%kclient run`` when ``title``
+        names it) through a ``CollectionRun``: chained, checked, shown in a live table when the
+        requests have assertions (always for a file)."""
         templates = parse_http_templates(text)  # the whole cell is checked before anything is sent
-        environment = self._environment(options, folder or Path.cwd())
-        if not templates:
-            raise CellSyntaxError("The cell holds no request: write a request line such as GET http://host/path.")
-        results: list[Any] = []
-        for template in templates:
-            # Rendered one by one: a later request may use {{name}} of an earlier one.
-            spec = template.render(self._user_ns(), environment=environment)
-            results.append(self._send(spec, options, capture=False))
-        if not options.sends:
-            return None  # --curl alone: the commands were printed, nothing was sent
-        results = [item.response if isinstance(item, _Quiet) else item for item in results]
+        folder = folder or Path.cwd()
+        environment = self._environment(options, folder)
+        selected = _selected(templates, options.name)
+        if not options.sends:  # --curl alone: print the commands, send nothing
+            for template in selected:
+                self._send(template.render(self._user_ns(), environment=environment), options, capture=False)
+            return None
+        report = RunReport(title or "cell", len(selected))
+        handle = _display(report, live=True) if title or any(t.checks for t in templates) else None
+
+        def shown(outcome: Outcome) -> None:
+            report.append(outcome)
+            if handle is not None:
+                handle.update(report)
+
+        runner = CollectionRun(
+            templates,
+            lambda spec: self._send(spec, options, capture=False),
+            namespace=self._user_ns(),
+            environment=environment,
+            folder=folder,
+            store=self._user_ns().__setitem__,
+            on_outcome=shown,
+            stop="never" if title else "error",
+        )
+        runner.run(selected)
+        self.last_run = report
+        if title:
+            return self._finish_run(report, options)
+        failed = next((outcome.exception for outcome in report if outcome.exception is not None), None)
+        if failed is not None:
+            raise failed
+        results = [item.response if isinstance(item, _Quiet) else item for item in (o.value for o in report)]
         value: Any = results[0] if len(results) == 1 else Responses(results, self.response_bundle)
-        return self._capture(value, options)
+        self._capture(value, options)
+        _raise_for_checks(report)
+        return value
+
+    def _finish_run(self, report: RunReport, options: MagicOptions) -> RunReport | None:
+        """The report of ``%kclient run`` (already on screen: the cell's result is not shown
+        again); a failure raises once the table is complete."""
+        self._capture(report, options)
+        if not report.passed:
+            lines = "\n".join(outcome.summary() for outcome in report.failed)
+            raise RequestFailed(f"{report.headline()}\n{lines}")
+        return None
 
     def _send(self, spec: RequestSpec, options: MagicOptions, *, capture: bool = True) -> Any:
         if options.curl:
@@ -433,10 +474,29 @@ class _Bundle:
         return self._bundle.get("text/plain", "")
 
 
-def _display(view: Any) -> None:
+def _display(view: Any, *, live: bool = False) -> Any:
+    """Show ``view``; with ``live``, return the handle that updates it in place."""
     from IPython.display import display
 
-    display(view)  # type: ignore[no-untyped-call]
+    return display(view, display_id=live or None)  # type: ignore[no-untyped-call]
+
+
+def _selected(templates: list[HttpRequestTemplate], name: str | None) -> list[HttpRequestTemplate]:
+    """The requests to run: all, or the one ``--name`` names (what it needs runs first)."""
+    if name is None:
+        return templates
+    found = [template for template in templates if template.name == name]
+    if not found:
+        names = ", ".join(template.name for template in templates if template.name) or "no named requests"
+        raise KClientMagicError(f"--name {name}: no request is named {name!r} (there are: {names}).")
+    return found
+
+
+def _raise_for_checks(report: RunReport) -> None:
+    """A failed assertion fails the cell, once its table shows every outcome."""
+    if not report.passed:
+        lines = "\n".join(str(check) for outcome in report for check in outcome.failures)
+        raise RequestFailed(f"{report.headline()}\n{lines}")
 
 
 def _is_websocket(spec: RequestSpec) -> bool:

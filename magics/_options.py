@@ -16,7 +16,8 @@ USAGE = (
     "options: -v/--verbose, --timeout SECONDS, --engine NAME, --no-follow, -e/--extract PATH, --check, "
     "--curl (print the curl command instead of sending; with --send, both), --show-secrets (in --curl), "
     "-f/--form (HTTPie items as a form), --html (render HTML bodies), "
-    "--stream (Server-Sent Events shown live), --env NAME (the .http environment), << VARIABLE"
+    "--stream (Server-Sent Events shown live), --env NAME (the .http environment), "
+    "--name REQUEST (run one named request of a .http file), << VARIABLE"
 )
 
 
@@ -37,6 +38,7 @@ class MagicOptions:
     html: bool = False
     stream: bool = False
     env: str | None = None
+    name: str | None = None
     capture: str | None = None
     words: list[str] = field(default_factory=list)
 
@@ -59,7 +61,14 @@ _FLAGS = {
     "--html": "html",
     "--stream": "stream",
 }
-_VALUED = {"--timeout": "timeout", "--engine": "engine", "-e": "extract", "--extract": "extract", "--env": "env"}
+_VALUED = {
+    "--timeout": "timeout",
+    "--engine": "engine",
+    "-e": "extract",
+    "--extract": "extract",
+    "--env": "env",
+    "--name": "name",
+}
 
 
 def split_options(words: list[str]) -> MagicOptions:

@@ -203,8 +203,10 @@ def test_run_sends_a_http_file(shell: InteractiveShell, tmp_path: Path) -> None:
     engine = use_mock(shell, echo)
     path = tmp_path / "requests.http"
     path.write_text("GET http://mock.test/one\n\n###\nDELETE http://mock.test/two\n")
-    results = run(shell, f"%kclient run {path}")
-    assert [r.request.method for r in results] == ["GET", "DELETE"]
+    assert run(shell, f"%kclient run {path} << t_report") is None  # the table was shown live
+    report = shell.user_ns["t_report"]
+    assert [r.request.method for r in report.responses] == ["GET", "DELETE"]
+    assert report.passed and magics(shell).last_run is report
     assert len(engine.request_history) == 2
     with pytest.raises(UsageError, match="Cannot read"):
         run(shell, f"%kclient run {tmp_path / 'missing.http'}")
