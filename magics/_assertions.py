@@ -226,12 +226,10 @@ def _holds(condition: str, actual: Any, expected: str | None) -> bool:
         return re.search(expected, _text(actual)) is not None
     if condition in ("startsWith", "endsWith", "includes", "contains"):
         return _contains(condition, actual, expected)
-    wanted = _as_kind(expected, actual)
-    if condition in ("==", "equals"):
-        return bool(actual == wanted)
-    if condition == "!=":
-        return bool(actual != wanted)
-    return _ordered(condition, actual, wanted)
+    if condition in ("==", "equals", "!="):
+        wanted = _as_kind(expected, actual)
+        return bool(actual == wanted) == (condition != "!=")
+    return _ordered(condition, actual, expected)
 
 
 def _unary(condition: str, actual: Any) -> bool:
@@ -259,17 +257,35 @@ def _contains(condition: str, actual: Any, expected: str) -> bool:
     return _unquoted(expected) in text
 
 
-def _ordered(condition: str, actual: Any, wanted: Any) -> bool:
-    try:
-        if condition == "<":
-            return bool(actual < wanted)
-        if condition == "<=":
-            return bool(actual <= wanted)
-        if condition == ">":
-            return bool(actual > wanted)
-        return bool(actual >= wanted)
-    except TypeError:  # "abc" < 3: not comparable, so the assertion fails
-        return False
+def _ordered(condition: str, actual: Any, expected: str) -> bool:
+    """``<``, ``<=``, ``>``, ``>=``: as numbers when both are numbers (a header's ``"512"`` too),
+    as text when both are text (ISO dates order so); anything else does not hold."""
+    left: Any = _number(actual)
+    right: Any = _number(expected)
+    if left is None or right is None:
+        if not isinstance(actual, str) or right is not None:
+            return False
+        left, right = actual, _unquoted(expected)
+    if condition == "<":
+        return bool(left < right)
+    if condition == "<=":
+        return bool(left <= right)
+    if condition == ">":
+        return bool(left > right)
+    return bool(left >= right)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
 
 
 def _as_kind(expected: str, actual: Any) -> Any:

@@ -172,20 +172,18 @@ class CollectionRun:
         if done is not None:
             return done
         for name in self._needs(template):
-            needed = self.run_one(self.named[name], needed_by=template.name or f"line {template.line}")
+            needed = self.outcomes.get(id(self.named[name]))
+            if needed is None:
+                needed = self.run_one(self.named[name], needed_by=template.name or f"line {template.line}")
             if needed.response is None:
                 outcome = Outcome(template, error=f"not sent: it needs {name}, which failed", needed_by=needed_by)
                 return self._finish(outcome)
         return self._finish(self._send(template, needed_by))
 
     def _needs(self, template: HttpRequestTemplate) -> list[str]:
-        """The named requests of the collection ``template`` uses and this run has not run, in file order."""
+        """The named requests of the collection ``template`` uses, in file order."""
         wanted = template.references() & self.named.keys()
-        return [
-            name
-            for name in (t.name for t in self.templates if t.name in wanted)
-            if name is not None and id(self.named[name]) not in self.outcomes
-        ]
+        return [t.name for t in self.templates if t.name is not None and t.name in wanted]
 
     def _send(self, template: HttpRequestTemplate, needed_by: str | None) -> Outcome:
         outcome = Outcome(template, needed_by=needed_by)

@@ -84,18 +84,20 @@ ReadFile = Callable[[str], bytes]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _DIRECTIVE = re.compile(r"(?:#|//)\s*@([\w-]+)(?:\s*=\s*|\s+|$)(.*)")
-_VARIABLE = re.compile(r"@([^\W\d]\w*)\s*=\s*(.*)")
+_VARIABLE = re.compile(r"@([^\W\d][\w-]*)\s*=\s*(.*)")
 _METHOD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _HTTP_VERSION = re.compile(r"HTTP/\d(?:\.\d)?", re.IGNORECASE)
 _WORD = re.compile(r"(?:\{\{.*?\}\}|\S)+")
 _BRACES = re.compile(r"\{\{.*?\}\}")
 _OPEN = re.compile(r"\\\{\{|\{\{(?!\{)")
-_EXPR_NAME = re.compile(r"\s*(\$?[^\W\d]\w*)")
+_EXPR_NAME = re.compile(r"\s*(\$?[^\W\d][\w-]*)")
 _EXPR_STEP = re.compile(r"""\.([\w-]+)|\[\s*(-?\d+)\s*\]|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]""")
 _FILE_LINE = re.compile(r"<(@?)\s+(.*\S)\s*")
 _SAVE_LINE = re.compile(r">>(!?)\s+(.*\S)\s*")
 #: ``{{login.response.body.$.token}}``, ``{{login.response.headers.Location}}`` (JetBrains, REST Client).
 _REFERENCE = re.compile(r"([^\W\d]\w*)\.(request|response)\.(body|headers)(?:\.(.+))?", re.DOTALL)
+#: JetBrains request kinds that are not HTTP requests kclient can send.
+_UNSUPPORTED_METHODS = {"GRPC": "gRPC requests ('GRPC host/Service/Method')"}
 _JS = "not supported: they are JavaScript, which kclient does not run"
 _FORM = "application/x-www-form-urlencoded"
 _BRACES_HINT = "write \\{{ for literal braces"
@@ -450,6 +452,15 @@ def _parse_request_line(number: int, line: str) -> tuple[str, list[_Text]]:
     """``[METHOD] URL [HTTP/version]``: the method (upper case, GET by default) and the URL."""
     _check_safe(line, "the request line", number, line)
     words = _WORD.findall(line)
+    if words[0] in ("import", "run"):
+        raise CellSyntaxError(
+            f"JetBrains' '{words[0]}' lines (running requests of other files) are not supported: "
+            "run that file with %kclient run, or copy its requests here",
+            number,
+            line,
+        )
+    if len(words) > 1 and words[0].upper() in _UNSUPPORTED_METHODS:
+        raise CellSyntaxError(f"{_UNSUPPORTED_METHODS[words[0].upper()]} are not supported", number, line)
     if len(words) > 1 and _HTTP_VERSION.fullmatch(words[-1]):
         words.pop()
     if len(words) == 1:
@@ -469,8 +480,8 @@ def _parse_request_line(number: int, line: str) -> tuple[str, list[_Text]]:
 
 
 def _is_query_continuation(line: str) -> bool:
-    """An indented line starting with ``?`` or ``&`` continues the URL (JetBrains style)."""
-    return line[:1].isspace() and line.lstrip()[:1] in ("?", "&")
+    """An indented line starting with ``/``, ``?`` or ``&`` continues the URL (JetBrains style)."""
+    return line[:1].isspace() and line.lstrip()[:1] in ("/", "?", "&")
 
 
 def _parse_headers(block: list[_Line], position: int, extras: _Extras) -> tuple[list[_Header], int]:
@@ -894,6 +905,8 @@ def _absolute_url(
     line, source = where.line, where.source
     if has_line_break(url):
         raise CellSyntaxError("the URL contains a line break or NUL after interpolation", line, source)
+    if url.startswith("unix:"):
+        raise CellSyntaxError("requests over Unix sockets ('unix:/path') are not supported", line, source)
     if url.startswith(":") and LOCALHOST.fullmatch(url) is None:
         raise CellSyntaxError(f"expected ':PORT/path' (localhost), found {url!r}", line, source)
     if url.startswith("/"):

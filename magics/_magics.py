@@ -283,9 +283,9 @@ class KClientMagics(Magics):
             print(self._curl(spec, options))
             if not options.sends:
                 return None
-        if _is_websocket(spec):
+        if spec.is_websocket:
             return self._websocket(spec, options, capture=capture)
-        if options.stream or _asks_for_events(spec):
+        if options.stream or spec.asks_for_events:
             return self._watch(spec, options, capture=capture)
         response = self._exchange(self._client(options), spec, options)
         if spec.name:
@@ -497,19 +497,6 @@ def _raise_for_checks(report: RunReport) -> None:
     if not report.passed:
         lines = "\n".join(str(check) for outcome in report for check in outcome.failures)
         raise RequestFailed(f"{report.headline()}\n{lines}")
-
-
-def _is_websocket(spec: RequestSpec) -> bool:
-    """A ``WEBSOCKET`` request (JetBrains' method), or a ``ws://`` / ``wss://`` URL."""
-    return spec.method == "WEBSOCKET" or spec.url.startswith(("ws://", "wss://"))
-
-
-def _asks_for_events(spec: RequestSpec) -> bool:
-    """The request's ``Accept`` is ``text/event-stream``: its answer is watched live."""
-    return any(
-        name.lower() == "accept" and value.partition(";")[0].strip().lower() == "text/event-stream"
-        for name, value in spec.headers
-    )
 
 
 def _no_arguments(name: str, words: list[str]) -> None:

@@ -48,6 +48,19 @@ class RequestSpec:
     def has_json(self) -> bool:
         return self.json is not NO_JSON
 
+    @property
+    def is_websocket(self) -> bool:
+        """A ``WEBSOCKET`` request (JetBrains' method), or a ``ws://`` / ``wss://`` URL."""
+        return self.method == "WEBSOCKET" or self.url.startswith(("ws://", "wss://"))
+
+    @property
+    def asks_for_events(self) -> bool:
+        """The request's ``Accept`` is ``text/event-stream``: its answer is a stream of events."""
+        return any(
+            name.lower() == "accept" and value.partition(";")[0].strip().lower() == "text/event-stream"
+            for name, value in self.headers
+        )
+
     def options(self) -> dict[str, Any]:
         """Keyword options for ``client.request(method, url, **options)``."""
         options: dict[str, Any] = {}

@@ -24,6 +24,7 @@ EXTRA_OF = {
     "aiohttp": "aiohttp",
     "urllib3": "urllib3",
     "httpx_sse": "test",
+    "graphql": "test",
 }
 
 
