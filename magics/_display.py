@@ -36,6 +36,8 @@ from kclient._redact import (
 )
 from kclient._redact import mask_header_value as _mask_header
 
+from ._spec import RequestSpec
+
 if TYPE_CHECKING:
     from yarl import URL
 
@@ -608,6 +610,8 @@ class HistoryEntry:
     elapsed: float | None
     error: str | None
     when: datetime
+    #: What was sent (for ``%kclient history --http``).
+    spec: RequestSpec | None = None
 
 
 def _history_row(index: int, entry: HistoryEntry) -> tuple[str, ...]:

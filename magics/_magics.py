@@ -84,6 +84,8 @@ class KClientMagics(Magics):
         self.history: list[HistoryEntry] = []
         #: The table of the last cell or file run (``RunReport``).
         self.last_run: RunReport | None = None
+        #: Private environment values by their names: ``%kclient history --http`` writes the names.
+        self._secret_names: dict[str, str] = {}
 
     # -- entry point --------------------------------------------------------------------------
     @no_var_expand
@@ -185,12 +187,31 @@ class KClientMagics(Magics):
         return workbench_for_magics(self)
 
     def _do_history(self, words: list[str]) -> Any:
+        """``%kclient history [N]``: the last requests; ``--http [FILE.http]``: them as a ``.http``
+        file (shown, or written), with secrets as ``{{variables}}``."""
+        as_http = "--http" in words
+        words = [word for word in words if word != "--http"]
+        path = words.pop() if as_http and words and not words[-1].isdigit() else None
         count = len(self.history)
         if words:
             if len(words) > 1 or not words[0].isdigit():
-                raise KClientMagicError("%kclient history [N]: N is how many of the last requests to show.")
+                raise KClientMagicError(
+                    "%kclient history [N] [--http [FILE.http]]: N is how many of the last requests to show."
+                )
             count = int(words[0])
-        return _Bundle(history_table(self.history[-count:] if count else []))
+        entries = self.history[-count:] if count else []
+        if not as_http:
+            return _Bundle(history_table(entries))
+        from ._http_export import history_as_http
+
+        text = history_as_http(entries, masked_headers=self.masked_headers, secret_names=self._secret_names)
+        if path is None:
+            return _Bundle({"text/plain": text})
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise KClientMagicError(f"Cannot write {path}: {error.strerror or error}.") from error
+        return _Bundle({"text/plain": f"{len(entries)} request(s) written to {path}: run it with %kclient run {path}"})
 
     def _do_run(self, words: list[str]) -> Any:
         """Run a ``.http`` file (``--env NAME``, ``--name REQUEST``) with a live table of outcomes."""
@@ -209,6 +230,10 @@ class KClientMagics(Magics):
         ``folder``'s files; its private values are declared secret, so every display masks them."""
         environment = load_environment(folder, options.env or self.env or None)
         declare_secrets(environment.secrets)
+        secrets = set(environment.secrets)
+        for name, value in environment.variables.items():
+            if isinstance(value, str) and value in secrets:
+                self._secret_names[value] = name
         return environment
 
     def _do_curl(self, command: str, *, first_line: int = 0) -> Any:
@@ -415,6 +440,7 @@ class KClientMagics(Magics):
                 elapsed=response.elapsed if response is not None else None,
                 error=f"{type(error).__name__}: {error}" if error is not None else None,
                 when=when,
+                spec=spec,
             )
         )
         del self.history[: -self.history_size or None]
