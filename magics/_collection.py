@@ -60,11 +60,13 @@ class Outcome:
 
     @property
     def label(self) -> str:
-        """The request's ``# @name``, else its method and URL as written (line N)."""
+        """The request's ``# @name``, else its method and URL (as sent, masked) and its line."""
         if self.template.name:
             return self.template.name
+        if self.spec is not None:
+            return f"{self.spec.method} {mask_url_text(self.spec.url)} (line {self.template.line})"
         url = "".join(part if isinstance(part, str) else str(part) for part in self.template.url[0].parts)
-        return f"{self.template.method} {mask_url_text(url)} (line {self.template.line})"
+        return f"{self.template.method} {url} (line {self.template.line})"
 
     @property
     def passed(self) -> bool:

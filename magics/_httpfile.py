@@ -20,10 +20,18 @@ Bodies are sent as raw ``content``: what was typed is what is sent, byte for byt
 interpolation (lines joined with ``\\n``). ``Content-Type: application/json`` is added only when
 the request has no Content-Type and the body is a valid JSON object or array. With
 ``Content-Type: application/x-www-form-urlencoded`` the body's lines are joined without line
-breaks (REST Client), so long forms can be split over lines starting with ``&``. A body line
+breaks (REST Client), so long forms can be split over lines starting with ``&``; with a
+``multipart/...`` Content-Type they are joined with CRLF, as MIME wants. A body line
 ``< ./path/file.json`` is replaced by that file's bytes, unchanged; ``<@ ./file.json`` by its text
-with ``{{...}}`` interpolated. JetBrains ``<> previous-response`` lines are skipped, and response
-handler scripts (``> {% ... %}``) are refused.
+with ``{{...}}`` interpolated. JetBrains ``<> previous-response`` lines are skipped.
+
+After the request (or before its request line): ``?? status == 200`` lines are assertions and
+``# @capture NAME = body $.path`` a capture (see ``_assertions``), ``>> path`` / ``>>! path``
+saves the answer's body; none of them is sent. JavaScript handlers (``> {% ... %}``,
+``> file.js``, ``< {% ... %}``) are refused with what to write instead, as are JetBrains'
+``import``/``run`` lines, ``GRPC`` requests and ``unix:`` URLs. A ``GRAPHQL URL`` request's body
+is its query, optionally followed by a blank line and a JSON object of variables; it is sent as
+the JSON POST GraphQL servers take (``query``, ``variables``, ``operationName``).
 
 Interpolation: ``{{expr}}`` anywhere in the URL, headers, body and cell variables, where ``expr``
 is a name followed by ``.attribute``, ``[0]``/``[-1]`` and ``['key']``/``["key"]`` steps, with
@@ -35,7 +43,11 @@ JetBrains' and VS Code's spellings (``$uuid``, ``$timestamp -1 d``, ``$random.al
 ``$dotenv NAME``...: see ``_dynamic``), checked when the cell is read. A ``.key`` step on a
 mapping looks up the key (never an attribute), and ``.json`` on an object with a ``json()``
 method (a kclient ``Response``) calls it, so ``{{login.json.token}}`` is the ``token`` of the
-JSON body of the response named ``login``.
+JSON body of the response named ``login``. JetBrains' and REST Client's references read a
+named response too: ``{{login.response.body.$.token}}`` (a JSONPath; ``.body.*`` the whole body),
+``{{login.response.headers.Location}}``, and ``{{login.request.body.$.user}}`` /
+``{{login.request.headers.X}}`` for what was sent. ``HttpRequestTemplate.references()`` lists the
+names a request uses, so a runner (``_collection``) can send the ones it needs first.
 
 Inserted values: strings as they are (so ``"{{token}}"`` in a JSON body needs its quotes);
 ``True``/``False``/``None``, dicts, lists and tuples as compact JSON (``true``, ``null``,
@@ -936,7 +948,8 @@ def _check_url(url: str, line: int, source: str) -> None:
 def _render_body(
     renderer: _Renderer, body: Sequence[_Text | _FileBody], headers: list[tuple[str, str]], read_file: ReadFile
 ) -> bytes | None:
-    """The body bytes (``None`` without a body); form bodies are joined without line breaks."""
+    """The body bytes (``None`` without a body); form bodies are joined without line breaks,
+    multipart bodies with CRLF (RFC 2046; a ``< file`` part's bytes stay as they are)."""
     if not body:
         return None
     content_type = _header(headers, "content-type")
@@ -948,7 +961,8 @@ def _render_body(
         else:
             text = renderer.text(item)
             pieces.append((text.strip() if form else text).encode())
-    return (b"" if form else b"\n").join(pieces)
+    multipart = content_type is not None and content_type.split(";")[0].strip().lower().startswith("multipart/")
+    return (b"" if form else b"\r\n" if multipart else b"\n").join(pieces)
 
 
 def _render_file(renderer: _Renderer, item: _FileBody, read_file: ReadFile) -> bytes:

@@ -226,3 +226,20 @@ def test_graphql_requests_reach_a_graphql_server(graphql_url: str, sender: Sende
     )
     runner = run(text, sender, namespace={"title": "Ulysses"})
     assert [o.passed for o in runner.results] == [True, True, True], [o.summary() for o in runner.results]
+
+
+def test_multipart_bodies_with_files_reach_the_server_as_parts(base: str, sender: Sender, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_bytes(b"first line\nsecond\n")
+    (tmp_path / "meta.json").write_text('{"owner": "{{owner}}"}')
+    text = (
+        f"POST {base}/post\nContent-Type: multipart/form-data; boundary=KBoundary\n\n"
+        '--KBoundary\nContent-Disposition: form-data; name="title"\n\nMy {{owner}} notes\n'
+        '--KBoundary\nContent-Disposition: form-data; name="meta"; filename="meta.json"\n\n<@ ./meta.json\n'
+        '--KBoundary\nContent-Disposition: form-data; name="notes"; filename="notes.txt"\n'
+        "Content-Type: text/plain\n\n< ./notes.txt\n--KBoundary--\n\n"
+        "?? body $.form.title == My ada notes\n"
+        '?? body $.files.notes == "first line\\nsecond\\n"\n'
+        '?? body $.files.meta == {"owner": "ada"}\n'
+    )
+    (outcome,) = run(text, sender, tmp_path, namespace={"owner": "ada"}).results
+    assert outcome.passed, outcome.summary()

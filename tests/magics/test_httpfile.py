@@ -290,11 +290,11 @@ BODIES = [
     ),
     ("interpolated file path", "POST https://a.example/\n\n< ./{{host}}.json", [JSON_TYPE], b"[1]"),
     (
-        "text and files mixed (multipart by hand)",
+        "text and files mixed (multipart by hand: lines joined with CRLF, the file's bytes unchanged)",
         "POST https://a.example/\nContent-Type: multipart/form-data; boundary=B\n\n"
         '--B\nContent-Disposition: form-data; name="f"\n\n< ./data.json\n--B--',
         [("Content-Type", "multipart/form-data; boundary=B")],
-        b'--B\nContent-Disposition: form-data; name="f"\n\n{"from": "file"}\n\n--B--',
+        b'--B\r\nContent-Disposition: form-data; name="f"\r\n\r\n{"from": "file"}\n\r\n--B--',
     ),
     ("<> response references skipped", "POST https://a.example/\n\nbody\n<> 2024-01-01T000000.200.json", [], b"body"),
     (
