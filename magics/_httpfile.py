@@ -1013,15 +1013,17 @@ def _graphql(content: bytes | None, line: int, source: str) -> bytes:
     as the JSON document GraphQL servers take: ``{"query", "variables", "operationName"}``."""
     text = (content or b"").decode("utf-8")
     query, variables = text, None
-    head, separator, tail = text.rpartition("\n\n")
-    if separator and tail.lstrip().startswith("{"):
+    # The variables are what follows the first blank line after which a JSON object begins
+    # (a blank line may stand inside the object too).
+    starts = [match.end() for match in re.finditer(r"\n[ \t]*\n", text) if text[match.end() :].lstrip()[:1] == "{"]
+    if starts:
         try:
-            variables = json.loads(tail)
+            variables = json.loads(text[starts[0] :])
         except ValueError as exc:
             raise CellSyntaxError(f"the GraphQL variables after the query are not JSON: {exc}", line, source) from None
         if not isinstance(variables, dict):
             raise CellSyntaxError("the GraphQL variables must be a JSON object", line, source)
-        query = head
+        query = text[: starts[0]]
     document: dict[str, Any] = {"query": query.strip()}
     if variables is not None:
         document["variables"] = variables

@@ -95,6 +95,8 @@ def test_graphql_requests_are_posted_as_json() -> None:
         "variables": {"id": 2},
         "operationName": "Book",
     }
+    (spaced,) = parse_http_templates('GRAPHQL http://a.test/graphql\n\n{ books { id } }\n\n{\n\n  "a": 1\n}\n')
+    assert json.loads(spaced.render({}).content or b"")["variables"] == {"a": 1}
     (bare,) = parse_http_templates("GRAPHQL http://a.test/graphql\n\n{ books { id } }\n")
     assert json.loads(bare.render({}).content or b"") == {"query": "{ books { id } }"}
 

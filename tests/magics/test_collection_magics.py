@@ -53,7 +53,7 @@ def test_run_shows_a_live_table_and_runs_what_a_named_request_needs(
 ) -> None:
     path = tmp_path / "api.http"
     path.write_text(
-        "# @name t_login\nPOST {{t_base}}/anything\nContent-Type: application/json\n\n{\"user\": \"ada\"}\n"
+        '# @name t_login\nPOST {{t_base}}/anything\nContent-Type: application/json\n\n{"user": "ada"}\n'
         "###\n# @name t_me\nGET {{t_base}}/anything/{{t_login.response.body.$.json.user}}\n\n"
         "?? body $.url endsWith /ada\n"
     )
@@ -75,7 +75,9 @@ def test_history_exports_a_http_file_that_runs_again(
     (tmp_path / "http-client.env.json").write_text(json.dumps({"dev": {"base": shell.user_ns["t_base"]}}))
     (tmp_path / "http-client.private.env.json").write_text(json.dumps({"dev": {"api_key": secret}}))
     monkeypatch.chdir(tmp_path)
-    run(shell, "%%kclient --env dev\n# @name t_first\nGET {{base}}/anything?token=tok-1234567&page=2\nX-Trace: {{api_key}}\n")
+    cell = "%%kclient --env dev\n# @name t_first\nGET {{base}}/anything?token=tok-1234567&page=2\n"
+    cell += "X-Trace: {{api_key}}\n"
+    run(shell, cell)
     base = shell.user_ns["t_base"]
     run(shell, f"%kclient POST {base}/anything Authorization:'Bearer abcdef123456' password=hunter22 user=ada")
     text = repr(run(shell, "%kclient history 2 --http"))

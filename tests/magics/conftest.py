@@ -1,0 +1,3 @@
+"""The corpus files are parsed by test_corpus.py and never collected as .http tests."""
+
+collect_ignore = ["corpus"]
