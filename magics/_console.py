@@ -102,7 +102,7 @@ def _run_file(
     def progress(outcome: Outcome) -> None:
         done.append(outcome)
         if not arguments.quiet:
-            lines = outcome.summary().replace("\n", "\n        ")
+            lines = outcome.summary().replace("\n    ", "\n" + " " * 10)  # under the request's mark
             print(f"  [{len(done)}/{max(count, len(done))}] {lines}", file=stream, flush=True)
 
     runner = CollectionRun(
@@ -123,7 +123,8 @@ def _summary(outcomes: list[Outcome], seconds: float) -> str:
     held = checks - sum(len(outcome.failures) for outcome in outcomes)
     verdict = "all passed" if not failed else f"{len(outcomes) - failed} passed, {failed} failed"
     assertions = f", {held}/{checks} assertions held" if checks else ""
-    return f"{len(outcomes)} requests: {verdict}{assertions} in {seconds:.2f} s"
+    noun = "request" if len(outcomes) == 1 else "requests"
+    return f"{len(outcomes)} {noun}: {verdict}{assertions} in {seconds:.2f} s"
 
 
 def _write_junit(path: Path, runs: list[tuple[HttpFile, int, list[Outcome]]], repeat: int) -> None:

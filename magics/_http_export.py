@@ -53,16 +53,17 @@ def history_as_http(
         if entry.spec is None:
             continue
         outcome = f"{entry.status}" if entry.status is not None else "failed"
-        text = _block(entry.spec, secret_headers)
+        text = _block(entry.spec, secret_headers, secret_names)
         blocks.append(f"### {number}: {outcome}, {entry.when:%H:%M:%S}\n{_replace_values(text, secret_names)}")
     return "\n\n".join(blocks) + "\n"
 
 
-def _block(spec: RequestSpec, secret_headers: frozenset[str]) -> str:
+def _block(spec: RequestSpec, secret_headers: frozenset[str], names: Mapping[str, str]) -> str:
     lines = [f"# @name {spec.name}"] if spec.name else []
     lines.append(f"{spec.method} {_url(spec)}")
     for name, value in spec.headers:
-        lines.append(f"{name}: {_var(name) if name.lower() in secret_headers else value}")
+        secret = name.lower() in secret_headers and value not in names  # a private value: by its name, below
+        lines.append(f"{name}: {_var(name) if secret else value}")
     body = _body(spec)
     if body is not None:
         lines += ["", body]

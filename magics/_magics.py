@@ -253,8 +253,8 @@ class KClientMagics(Magics):
     # -- sending -----------------------------------------------------------------------------
     def _send_http_text(self, text: str, options: MagicOptions, folder: Path | None = None, *, title: str = "") -> Any:
         """Run the requests of ``.http`` text (a cell, or a file for ``%kclient run`` when ``title``
-        names it) through a ``CollectionRun``: chained, checked, shown in a live table when the
-        requests have assertions (always for a file)."""
+        names it) through a ``CollectionRun``: chained and checked; a file's table is shown live,
+        a cell's after it ran when it has assertions."""
         templates = parse_http_templates(text)  # the whole cell is checked before anything is sent
         folder = folder or Path.cwd()
         environment = self._environment(options, folder)
@@ -264,7 +264,9 @@ class KClientMagics(Magics):
                 self._send(template.render(self._user_ns(), environment=environment), options, capture=False)
             return None
         report = RunReport(title or "cell", len(selected))
-        handle = _display(report, live=True) if title or any(t.checks for t in templates) else None
+        # A file's table is live (it grows as requests finish); a cell's is shown once it ran,
+        # above its responses, when the cell has assertions.
+        handle = _display(report, live=True) if title else None
 
         def shown(outcome: Outcome) -> None:
             report.append(outcome)
@@ -285,6 +287,8 @@ class KClientMagics(Magics):
         self.last_run = report
         if title:
             return self._finish_run(report, options)
+        if any(outcome.template.checks for outcome in report):
+            _display(report)
         failed = next((outcome.exception for outcome in report if outcome.exception is not None), None)
         if failed is not None:
             raise failed

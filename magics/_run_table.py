@@ -40,7 +40,8 @@ class RunReport(list[Outcome]):
     def headline(self) -> str:
         checks = sum(len(outcome.checks) for outcome in self)
         failed_checks = sum(len(outcome.failures) for outcome in self)
-        running = f"{len(self)}/{self.total} requests" if len(self) < self.total else f"{len(self)} requests"
+        noun = "request" if max(len(self), self.total) == 1 else "requests"
+        running = f"{len(self)}/{self.total} {noun}" if len(self) < self.total else f"{len(self)} {noun}"
         verdict = "passed" if self.passed else f"{len(self.failed)} failed"
         assertions = f", {checks - failed_checks}/{checks} assertions" if checks else ""
         return f"{self.title}: {running}, {verdict}{assertions}"
