@@ -61,6 +61,9 @@ Directives: ``@name`` is used; every other ``# @directive`` (``@no-redirect``, `
 ``@no-cookie-jar``, ``@prompt``, ...) is kept in ``HttpRequestTemplate.directives`` for the caller
 and otherwise ignored.
 
+The parser is here; ``_http_text`` holds the ``{{...}}`` compiler and the parsed pieces, and
+``_http_render`` the interpolation (``HttpRequestTemplate.render`` calls it).
+
 Errors are ``CellSyntaxError`` with the 1-based line in the cell and what was expected there.
 Syntax is checked for the whole cell before anything is sent (``parse_http_templates``);
 interpolation happens per request (``HttpRequestTemplate.render``), so a request can use the
@@ -69,30 +72,43 @@ response of an earlier request of the same cell once the caller has stored it un
 
 from __future__ import annotations
 
-import difflib
-import json
-import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from yarl import URL
+from kclient._redact import SECRET_HEADERS, mask_header
+from kclient._syntax import is_token
 
-from kclient._redact import SECRET_HEADERS, mask_header, mask_url_text
-from kclient._syntax import has_line_break, is_token
-
-from ._assertions import Check, CheckSyntaxError, parse_capture, parse_check, response_field
-from ._dynamic import DynamicContext, DynamicVariable, generate, parse_dynamic
-from ._environments import DOTENV, Environment
+from ._assertions import Check, CheckSyntaxError, parse_capture, parse_check
+from ._environments import Environment
 from ._errors import CellSyntaxError
-from ._extract import extract, list_keys
-from ._items import LOCALHOST, expand_url, read_disk
+from ._http_render import (
+    ReadFile,
+    Renderer,
+    absolute_url,
+    format_value,
+    graphql_body,
+    header_value,
+    is_json,
+    read_from_disk,
+    render_body,
+    render_header,
+)
+from ._http_text import (
+    CheckLine,
+    Expr,
+    FileBody,
+    Header,
+    SaveTarget,
+    Text,
+    Variable,
+    compile_line,
+)
 from ._spec import RequestSpec
 
-__all__ = ["HttpRequestTemplate", "format_value", "parse_http_cell", "parse_http_templates"]
+__all__ = ["CheckLine", "HttpRequestTemplate", "SaveTarget", "format_value", "parse_http_cell", "parse_http_templates"]
 
-ReadFile = Callable[[str], bytes]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _DIRECTIVE = re.compile(r"(?:#|//)\s*@([\w-]+)(?:\s*=\s*|\s+|$)(.*)")
@@ -101,86 +117,13 @@ _METHOD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _HTTP_VERSION = re.compile(r"HTTP/\d(?:\.\d)?", re.IGNORECASE)
 _WORD = re.compile(r"(?:\{\{.*?\}\}|\S)+")
 _BRACES = re.compile(r"\{\{.*?\}\}")
-_OPEN = re.compile(r"\\\{\{|\{\{(?!\{)")
-_EXPR_NAME = re.compile(r"\s*(\$?[^\W\d][\w-]*)")
-_EXPR_STEP = re.compile(r"""\.([\w-]+)|\[\s*(-?\d+)\s*\]|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]""")
 _FILE_LINE = re.compile(r"<(@?)\s+(.*\S)\s*")
 _SAVE_LINE = re.compile(r">>(!?)\s+(.*\S)\s*")
-#: ``{{login.response.body.$.token}}``, ``{{login.response.headers.Location}}`` (JetBrains, REST Client).
-_REFERENCE = re.compile(r"([^\W\d]\w*)\.(request|response)\.(body|headers)(?:\.(.+))?", re.DOTALL)
 #: JetBrains request kinds that are not HTTP requests kclient can send.
 _UNSUPPORTED_METHODS = {"GRPC": "gRPC requests ('GRPC host/Service/Method')"}
 _JS = "not supported: they are JavaScript, which kclient does not run"
-_FORM = "application/x-www-form-urlencoded"
-_BRACES_HINT = "write \\{{ for literal braces"
 
 # --- the parsed cell ---------------------------------------------------------------------------
-
-
-class _Failure(Exception):
-    """An interpolation that failed; the caller turns it into a ``CellSyntaxError`` at its line."""
-
-
-@dataclass(frozen=True)
-class _Expr:
-    """A ``{{...}}``: a name and the steps after it (``("attr", "json")``, ``("item", 0)``)."""
-
-    source: str
-    name: str
-    steps: tuple[tuple[Literal["attr", "item"], str | int], ...]
-    #: A ``{{$...}}``: generated, never looked up.
-    dynamic: DynamicVariable | None = None
-    #: ``{{name.response.body.$.x}}``: ("response" or "request", "body" or "headers", the rest).
-    reference: tuple[str, str, str | None] | None = None
-
-    def __str__(self) -> str:
-        return "{{" + self.source + "}}"
-
-
-@dataclass(frozen=True)
-class _Text:
-    """Text of the cell with its ``{{...}}`` located: literal strings and expressions, and where
-    it was (``line``, and ``source``, the line as shown in errors)."""
-
-    parts: tuple[str | _Expr, ...]
-    line: int
-    source: str
-
-
-@dataclass(frozen=True)
-class _Header:
-    name: _Text
-    value: _Text
-
-
-@dataclass(frozen=True)
-class _FileBody:
-    """A ``< path`` (``interpolate`` false) or ``<@ path`` body line."""
-
-    path: _Text
-    interpolate: bool
-
-
-@dataclass(frozen=True)
-class _Variable:
-    name: str
-    value: _Text
-
-
-@dataclass(frozen=True)
-class CheckLine:
-    """A ``??`` assertion of a request: the check and its expected value (``None``: unary)."""
-
-    check: Check
-    expected: _Text | None
-
-
-@dataclass(frozen=True)
-class SaveTarget:
-    """A ``>> path`` (``overwrite`` false: a new name when the file exists) or ``>>! path`` line."""
-
-    path: _Text
-    overwrite: bool
 
 
 @dataclass(frozen=True)
@@ -193,14 +136,14 @@ class HttpRequestTemplate:
     """
 
     method: str
-    url: tuple[_Text, ...]
-    headers: tuple[_Header, ...]
-    body: tuple[_Text | _FileBody, ...]
+    url: tuple[Text, ...]
+    headers: tuple[Header, ...]
+    body: tuple[Text | FileBody, ...]
     line: int
     name: str | None = None
     title: str | None = None
     directives: Mapping[str, str] = field(default_factory=dict)
-    variables: Mapping[str, _Variable] = field(default_factory=dict, repr=False)
+    variables: Mapping[str, Variable] = field(default_factory=dict, repr=False)
     earlier_names: Mapping[str, int] = field(default_factory=dict, repr=False)
     #: The ``??`` assertions, checked against the answer by the runner.
     checks: tuple[CheckLine, ...] = ()
@@ -220,17 +163,17 @@ class HttpRequestTemplate:
         """Interpolate from ``namespace`` (the notebook's variables) and ``environment`` (its
         variables, and its ``.env`` for ``$dotenv``), and read ``< file`` bodies
         (``read_file(path) -> bytes``, default: from disk, relative to the current directory)."""
-        renderer = _Renderer(namespace, self.variables, self.earlier_names, environment)
+        renderer = Renderer(namespace, self.variables, self.earlier_names, environment)
         url = "".join(renderer.text(part) for part in self.url)
-        headers = [_render_header(renderer, header) for header in self.headers]
-        url, headers = _absolute_url(url, self.url[0], headers, default_scheme)
-        content = _render_body(renderer, self.body, headers, read_file or _read_from_disk)
+        headers = [render_header(renderer, header) for header in self.headers]
+        url, headers = absolute_url(url, self.url[0], headers, default_scheme)
+        content = render_body(renderer, self.body, headers, read_file or read_from_disk)
         method = self.method
         if method == "GRAPHQL":
-            method, content = "POST", _graphql(content, self.line, self.url[0].source)
+            method, content = "POST", graphql_body(content, self.line, self.url[0].source)
             headers = [(name, value) for name, value in headers if name.lower() != "content-type"]
             headers.append(("Content-Type", "application/json"))
-        elif content is not None and _header(headers, "content-type") is None and _is_json(content):
+        elif content is not None and header_value(headers, "content-type") is None and is_json(content):
             headers.append(("Content-Type", "application/json"))
         return RequestSpec(method, url, headers=headers, content=content, name=self.name, line=self.line)
 
@@ -238,21 +181,21 @@ class HttpRequestTemplate:
         self, namespace: Mapping[str, Any], *, environment: Environment | None = None
     ) -> list[str | None]:
         """The expected values of the ``??`` assertions, interpolated (``None`` for unary ones)."""
-        renderer = _Renderer(namespace, self.variables, self.earlier_names, environment)
+        renderer = Renderer(namespace, self.variables, self.earlier_names, environment)
         return [None if line.expected is None else renderer.text(line.expected) for line in self.checks]
 
     def save_path(self, namespace: Mapping[str, Any], *, environment: Environment | None = None) -> str | None:
         """The ``>>`` path, interpolated (``None`` without one)."""
         if self.save is None:
             return None
-        return _Renderer(namespace, self.variables, self.earlier_names, environment).text(self.save.path)
+        return Renderer(namespace, self.variables, self.earlier_names, environment).text(self.save.path)
 
     def references(self) -> set[str]:
         """The names this request's ``{{...}}`` use (through its cell variables too): the
         requests of a collection it needs answered first."""
-        texts: list[_Text] = [*self.url]
+        texts: list[Text] = [*self.url]
         texts += [part for header in self.headers for part in (header.name, header.value)]
-        texts += [item.path if isinstance(item, _FileBody) else item for item in self.body]
+        texts += [item.path if isinstance(item, FileBody) else item for item in self.body]
         texts += [line.expected for line in self.checks if line.expected is not None]
         if self.save is not None:
             texts.append(self.save.path)
@@ -260,7 +203,7 @@ class HttpRequestTemplate:
         seen: set[str] = set()
         while texts:
             for part in texts.pop().parts:
-                if isinstance(part, _Expr) and part.dynamic is None:
+                if isinstance(part, Expr) and part.dynamic is None:
                     variable = self.variables.get(part.name)
                     if variable is None:
                         found.add(part.name)
@@ -296,7 +239,7 @@ def parse_http_templates(text: str) -> list[HttpRequestTemplate]:
 
     A cell without any request line is an error too.
     """
-    variables: dict[str, _Variable] = {}
+    variables: dict[str, Variable] = {}
     names: dict[str, int] = {}
     templates: list[HttpRequestTemplate] = []
     for title, block in _blocks(text):
@@ -338,7 +281,7 @@ class _Extras:
 
 
 def _parse_block(
-    block: list[_Line], title: str | None, variables: dict[str, _Variable], names: Mapping[str, int]
+    block: list[_Line], title: str | None, variables: dict[str, Variable], names: Mapping[str, int]
 ) -> HttpRequestTemplate | None:
     """The request of one block (``None`` when it has only comments and variables); cell
     variables it defines are added to ``variables`` for this request and the ones after it."""
@@ -356,7 +299,7 @@ def _parse_block(
     method, url = _parse_request_line(number, line)
     position += 1
     while position < len(block) and _is_query_continuation(block[position][1]):
-        url.append(_compile_line(block[position][1].strip(), *block[position]))
+        url.append(compile_line(block[position][1].strip(), *block[position]))
         position += 1
     headers, position = _parse_headers(block, position, extras)
     body = _parse_body(block[position:], extras)
@@ -380,7 +323,7 @@ def _parse_block(
 
 
 def _parse_preamble(
-    block: list[_Line], variables: dict[str, _Variable], extras: _Extras
+    block: list[_Line], variables: dict[str, Variable], extras: _Extras
 ) -> tuple[int, tuple[int, str, str] | None, dict[str, str]]:
     """Skip the blank, comment, directive, variable and ``??`` lines before the request line.
 
@@ -426,7 +369,7 @@ def _parse_check(stripped: str, number: int, line: str) -> CheckLine:
         check = parse_check(stripped, number, line)
     except CheckSyntaxError as exc:
         raise CellSyntaxError(str(exc), number, line) from None
-    expected = None if check.expected is None else _compile_line(check.expected, number, line)
+    expected = None if check.expected is None else compile_line(check.expected, number, line)
     return CheckLine(check, expected)
 
 
@@ -452,15 +395,15 @@ def _check_request_name(name: str, number: int, line: str) -> str:
     return name
 
 
-def _parse_variable(stripped: str, number: int, line: str) -> _Variable:
+def _parse_variable(stripped: str, number: int, line: str) -> Variable:
     match = _VARIABLE.fullmatch(stripped)
     if match is None:
         raise CellSyntaxError("expected a cell variable '@name = value', as in '@host = example.com'", number, line)
     _check_safe(stripped, "a variable", number, line)
-    return _Variable(match.group(1), _compile_line(match.group(2).strip(), number, line))
+    return Variable(match.group(1), compile_line(match.group(2).strip(), number, line))
 
 
-def _parse_request_line(number: int, line: str) -> tuple[str, list[_Text]]:
+def _parse_request_line(number: int, line: str) -> tuple[str, list[Text]]:
     """``[METHOD] URL [HTTP/version]``: the method (upper case, GET by default) and the URL."""
     _check_safe(line, "the request line", number, line)
     words = _WORD.findall(line)
@@ -476,14 +419,14 @@ def _parse_request_line(number: int, line: str) -> tuple[str, list[_Text]]:
     if len(words) > 1 and _HTTP_VERSION.fullmatch(words[-1]):
         words.pop()
     if len(words) == 1:
-        return "GET", [_compile_line(words[0], number, line)]
+        return "GET", [compile_line(words[0], number, line)]
     if len(words) == 2:
         method, url = words
         if not _METHOD.fullmatch(method):
             raise CellSyntaxError(
                 f"expected '[METHOD] URL [HTTP/1.1]': {method!r} is not a method such as GET or POST", number, line
             )
-        return method.upper(), [_compile_line(url, number, line)]
+        return method.upper(), [compile_line(url, number, line)]
     raise CellSyntaxError(
         f"expected '[METHOD] URL [HTTP/1.1]', found {len(words)} words (write a space in a URL as %20)",
         number,
@@ -496,10 +439,10 @@ def _is_query_continuation(line: str) -> bool:
     return line[:1].isspace() and line.lstrip()[:1] in ("/", "?", "&")
 
 
-def _parse_headers(block: list[_Line], position: int, extras: _Extras) -> tuple[list[_Header], int]:
+def _parse_headers(block: list[_Line], position: int, extras: _Extras) -> tuple[list[Header], int]:
     """``Name: value`` lines up to the first blank line; returns them and where the body starts.
     ``??`` lines among them are assertions."""
-    headers: list[_Header] = []
+    headers: list[Header] = []
     while position < len(block):
         number, line = block[position]
         stripped = line.strip()
@@ -518,7 +461,7 @@ def _parse_headers(block: list[_Line], position: int, extras: _Extras) -> tuple[
     return headers, position
 
 
-def _parse_header(stripped: str, number: int, line: str) -> _Header:
+def _parse_header(stripped: str, number: int, line: str) -> Header:
     colon = _BRACES.sub(lambda match: "_" * len(match.group()), stripped).find(":")
     expected = "expected 'Name: value' (a header), or a blank line before the body"
     if colon < 0:
@@ -530,10 +473,10 @@ def _parse_header(stripped: str, number: int, line: str) -> _Header:
             f"{expected}: {name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)", number, shown
         )
     _check_safe(stripped, f"header {name}", number, shown)
-    return _Header(_compile_line(name, number, shown), _compile_line(value, number, shown))
+    return Header(compile_line(name, number, shown), compile_line(value, number, shown))
 
 
-def _parse_body(block: list[_Line], extras: _Extras) -> list[_Text | _FileBody]:
+def _parse_body(block: list[_Line], extras: _Extras) -> list[Text | FileBody]:
     """The body lines, without the blank lines around them; ``< path`` lines become files.
 
     ``??`` lines are assertions and a ``>> path`` line a save; JavaScript handlers are refused.
@@ -552,13 +495,13 @@ def _parse_body(block: list[_Line], extras: _Extras) -> list[_Text | _FileBody]:
         lines.pop()
     while lines and not lines[0][1].strip():
         lines.pop(0)
-    body: list[_Text | _FileBody] = []
+    body: list[Text | FileBody] = []
     for number, line in lines:
         file = _FILE_LINE.fullmatch(line)
         if file:
-            body.append(_FileBody(_compile_line(file.group(2), number, line), interpolate=bool(file.group(1))))
+            body.append(FileBody(compile_line(file.group(2), number, line), interpolate=bool(file.group(1))))
         else:
-            body.append(_compile_line(line, number, line))
+            body.append(compile_line(line, number, line))
     return body
 
 
@@ -572,7 +515,7 @@ def _parse_handler(line: str, number: int, extras: _Extras) -> None:
     if save:
         if extras.save is not None:
             raise CellSyntaxError("a second '>>' save: a request's body is saved to one file", number, line)
-        extras.save = SaveTarget(_compile_line(save.group(2), number, line), overwrite=bool(save.group(1)))
+        extras.save = SaveTarget(compile_line(save.group(2), number, line), overwrite=bool(save.group(1)))
         return
     if line.startswith(">>"):
         raise CellSyntaxError("expected '>> path' or '>>! path' (save the body to a file)", number, line)
@@ -598,436 +541,3 @@ def _is_comment(stripped: str) -> bool:
 def _check_safe(text: str, what: str, number: int, line: str) -> None:
     if "\x00" in text:
         raise CellSyntaxError(f"{what} contains a NUL character", number, line)
-
-
-# --- {{...}} -----------------------------------------------------------------------------------
-
-
-def _compile_line(text: str, number: int, source: str) -> _Text:
-    try:
-        return _Text(_compile(text), number, source)
-    except _Failure as failure:
-        raise CellSyntaxError(str(failure), number, source) from None
-
-
-def _compile(text: str) -> tuple[str | _Expr, ...]:
-    """Split ``text`` into literal strings and ``{{...}}`` expressions (``\\{{`` is a literal ``{{``)."""
-    parts: list[str | _Expr] = []
-    literal: list[str] = []
-    position = 0
-    while (match := _OPEN.search(text, position)) is not None:
-        literal.append(text[position : match.start()])
-        if match.group() != "{{":
-            literal.append("{{")
-            position = match.end()
-            continue
-        close = text.find("}}", match.end())
-        if close < 0:
-            raise _Failure(f"'{{{{' without a closing '}}}}' ({_BRACES_HINT})")
-        if literal:
-            parts.append("".join(literal))
-            literal = []
-        parts.append(_parse_expr(text[match.end() : close]))
-        position = close + 2
-    literal.append(text[position:])
-    if "".join(literal):
-        parts.append("".join(literal))
-    return tuple(parts)
-
-
-def _parse_expr(inner: str) -> _Expr:
-    """``name``, then ``.attr``, ``[index]`` and ``['key']`` steps; nothing else. Or a ``$`` dynamic variable."""
-    source = inner.strip()
-    if source.startswith("$"):
-        try:
-            dynamic = parse_dynamic(source)
-        except ValueError as exc:
-            raise _Failure(f"{{{{{source}}}}}: {exc}") from None
-        return _Expr(source, "$" + dynamic.kind, (), dynamic)
-    reference = _REFERENCE.fullmatch(source)
-    if reference is not None:
-        name, part, kind, rest = reference.groups()
-        return _Expr(source, name, (), reference=(part, kind, _reference_argument(source, kind, rest)))
-    name = _EXPR_NAME.match(inner)
-    if not source or name is None:
-        raise _Failure(
-            f"expected a variable name in '{{{{{inner}}}}}', as in {{{{login.json.token}}}} or {{{{items[0]}}}} "
-            f"(no expressions; {_BRACES_HINT})"
-        )
-    steps: list[tuple[Literal["attr", "item"], str | int]] = []
-    position = name.end()
-    rest = inner.rstrip()
-    while position < len(rest):
-        step = _EXPR_STEP.match(rest, position)
-        if step is None:
-            raise _Failure(
-                f"{{{{{source}}}}}: expected .attribute, [index] or ['key'] after {rest[:position].strip()!r}, "
-                f"found {rest[position:].strip()!r} (no expressions; {_BRACES_HINT})"
-            )
-        attr, index, single, double = step.groups()
-        if attr is not None:
-            steps.append(("attr", attr))
-        elif index is not None:
-            steps.append(("item", int(index)))
-        else:
-            steps.append(("item", single if single is not None else double))
-        position = step.end()
-    return _Expr(source, name.group(1), tuple(steps))
-
-
-def _reference_argument(source: str, kind: str, rest: str | None) -> str | None:
-    """What follows ``.body.`` (a JSONPath, or ``*`` for the whole body) or ``.headers.`` (a name)."""
-    if kind == "headers":
-        if rest is None or not is_token(rest):
-            raise _Failure(
-                f"{{{{{source}}}}}: expected a header name after '.headers.', as in login.response.headers.Location"
-            )
-        return rest
-    if rest is None or rest == "*":
-        return None
-    if rest.startswith("$"):
-        return rest
-    if rest.startswith("/"):
-        raise _Failure(f"{{{{{source}}}}}: XPath is not supported: use a JSONPath such as .body.$.token")
-    raise _Failure(f"{{{{{source}}}}}: expected a JSONPath after '.body.' ($.token), or * for the whole body")
-
-
-class _Renderer:
-    """Looks up the ``{{...}}`` of one request: cell variables, then the notebook's namespace."""
-
-    def __init__(
-        self,
-        namespace: Mapping[str, Any],
-        variables: Mapping[str, _Variable],
-        earlier: Mapping[str, int],
-        environment: Environment | None = None,
-    ) -> None:
-        self.namespace = namespace
-        self.variables = variables
-        self.earlier = earlier
-        self.environment: Mapping[str, Any] = environment.variables if environment is not None else {}
-        self.context = DynamicContext(
-            environ=os.environ,
-            dotenv=environment.dotenv if environment is not None else {},
-            dotenv_file=str(environment.folder / DOTENV) if environment is not None else DOTENV,
-        )
-        self.resolving: list[str] = []
-        self.resolved: dict[str, str] = {}
-        self.parsed_json: dict[int, tuple[Any, Any]] = {}
-
-    def text(self, text: _Text) -> str:
-        """``text`` interpolated; a failure is a ``CellSyntaxError`` at its line."""
-        try:
-            return self.join(text.parts)
-        except _Failure as failure:
-            raise CellSyntaxError(str(failure), text.line, text.source) from None
-
-    def join(self, parts: Sequence[str | _Expr]) -> str:
-        return "".join(part if isinstance(part, str) else self.insert(part) for part in parts)
-
-    def insert(self, expr: _Expr) -> str:
-        value = self.value(expr)
-        try:
-            return format_value(value)
-        except UnicodeDecodeError:
-            raise _Failure(f"{expr}: the bytes are not UTF-8 text (send binary data as a '< file' body)") from None
-
-    def value(self, expr: _Expr) -> Any:
-        value = self.lookup(expr)
-        if expr.reference is not None:
-            return _follow(value, expr)
-        done = expr.name
-        for kind, key in expr.steps:
-            value = self.step(value, kind, key, expr, done)
-            done += f".{key}" if kind == "attr" else f"[{key!r}]"
-        return value
-
-    def lookup(self, expr: _Expr) -> Any:
-        name = expr.name
-        if expr.dynamic is not None:
-            try:
-                return generate(expr.dynamic, self.context)
-            except LookupError as exc:
-                raise _Failure(f"{expr}: {exc.args[0]}") from None
-        if name in self.variables:
-            return self.variable(expr, self.variables[name])
-        if name in self.environment:
-            return self.environment[name]
-        if name in self.namespace:
-            return self.namespace[name]
-        raise _Failure(f"{expr}: {name!r} is not defined{self.hint(name)}")
-
-    def hint(self, name: str) -> str:
-        """Why a name may be missing, and a close match if there is one."""
-        if name in self.earlier:
-            return f" yet: it names the response of the request on line {self.earlier[name]}, which has not been sent"
-        names = (*self.variables, *self.environment, *self.namespace)
-        known = [key for key in names if isinstance(key, str) and not key.startswith("_")]
-        close = difflib.get_close_matches(name, known, n=1)
-        guess = f"; did you mean {close[0]!r}?" if close else ""
-        return f" (not a notebook variable, a cell @variable or an environment variable){guess}"
-
-    def variable(self, expr: _Expr, variable: _Variable) -> str:
-        """A cell variable's value, itself interpolated (once per request); cycles are errors."""
-        name = variable.name
-        if name in self.resolved:
-            return self.resolved[name]
-        if name in self.resolving:
-            cycle = " -> ".join([*self.resolving[self.resolving.index(name) :], name])
-            raise _Failure(f"{expr}: @{name} refers to itself ({cycle})")
-        self.resolving.append(name)
-        try:
-            value = self.join(variable.value.parts)
-        except _Failure as failure:
-            raise _Failure(f"{expr}: in @{name} on line {variable.value.line}: {failure}") from None
-        finally:
-            self.resolving.pop()
-        self.resolved[name] = value
-        return value
-
-    def step(self, value: Any, kind: str, key: str | int, expr: _Expr, done: str) -> Any:
-        if kind == "attr":
-            assert isinstance(key, str)
-            return self.attribute(value, key, expr, done)
-        return _item(value, key, expr, done)
-
-    def attribute(self, value: Any, key: str, expr: _Expr, done: str) -> Any:
-        """``.key``: a mapping's key, ``.json`` as a call of ``json()``, else an attribute."""
-        if isinstance(value, Mapping):
-            if key in value:
-                return value[key]
-            raise _Failure(f"{expr}: {key!r} not found; {list_keys(value)}")
-        try:
-            found = getattr(value, key)  # a property of a notebook object may raise anything
-        except AttributeError:
-            raise _Failure(f"{expr}: {key!r} not found: {done!r} is {_a(value)} without {key!r}") from None
-        except Exception as exc:
-            raise _Failure(f"{expr}: reading {done}.{key} failed: {type(exc).__name__}: {exc}") from None
-        if key == "json" and callable(found):
-            return self.json(value, expr, done)
-        return found
-
-    def json(self, value: Any, expr: _Expr, done: str) -> Any:
-        """``value.json()``, parsed once per request however often it is used."""
-        cached = self.parsed_json.get(id(value))
-        if cached is not None and cached[0] is value:
-            return cached[1]
-        try:
-            parsed = value.json()
-        except Exception as exc:
-            raise _Failure(f"{expr}: {done}.json() failed: {exc}") from None
-        self.parsed_json[id(value)] = (value, parsed)
-        return parsed
-
-
-def _follow(value: Any, expr: _Expr) -> Any:
-    """``{{name.response.body.$.x}}``: a part of the response (or its request) named ``name``."""
-    assert expr.reference is not None
-    part, kind, argument = expr.reference
-    if not (hasattr(value, "status") and hasattr(value, "request") and hasattr(value, "headers")):
-        raise _Failure(f"{expr}: {expr.name!r} is {_a(value)}, not a response (name a request with '# @name')")
-    field_name = "header" if kind == "headers" else "body"
-    try:
-        if part == "response":
-            return response_field(value, field_name, argument)
-        return _request_field(value.request, field_name, argument)
-    except LookupError as exc:
-        raise _Failure(f"{expr}: {exc.args[0]}") from None
-
-
-def _request_field(request: Any, field_name: str, argument: str | None) -> Any:
-    """``.request.headers.NAME`` or ``.request.body[.$.path]`` of a sent request."""
-    if field_name == "header":
-        values = request.headers.getall(argument, [])
-        if not values:
-            raise LookupError(f"the request had no {argument} header")
-        return ", ".join(values)
-    content = request.content if isinstance(request.content, bytes) else b""
-    text = content.decode("utf-8", errors="replace")
-    if argument is None:
-        return text
-    try:
-        body = json.loads(text)
-    except ValueError as exc:
-        raise LookupError(f"the request's body is not JSON ({exc})") from None
-    try:
-        return extract(body, argument)
-    except CellSyntaxError as exc:
-        raise LookupError(str(exc)) from None
-
-
-def _item(value: Any, key: str | int, expr: _Expr, done: str) -> Any:
-    """``[0]`` or ``['key']``: a mapping's key, a sequence's index, else ``value[key]``."""
-    shown = f"[{key!r}]"
-    if isinstance(value, Mapping):
-        if key in value:
-            return value[key]
-        raise _Failure(f"{expr}: {shown} not found; {list_keys(value)}")
-    if isinstance(value, Sequence) and isinstance(key, int):
-        if -len(value) <= key < len(value):
-            return value[key]
-        size = f"has {len(value)} item{'' if len(value) == 1 else 's'}" if value else "is empty"
-        raise _Failure(f"{expr}: {shown} is out of range: {done!r} {size}")
-    if isinstance(value, Sequence) or not hasattr(value, "__getitem__"):
-        wanted = "a list" if isinstance(key, int) else "a mapping"
-        raise _Failure(f"{expr}: {shown} not found: {done!r} is {_a(value)}, not {wanted}")
-    try:
-        return value[key]
-    except Exception as exc:
-        raise _Failure(f"{expr}: {shown} not found: {type(exc).__name__}: {exc}") from None
-
-
-def _a(value: Any) -> str:
-    kind = type(value).__name__
-    return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
-
-
-def format_value(value: Any) -> str:
-    """How an interpolated value is written: strings as they are, ``None``/booleans/dicts/lists
-    as compact JSON, bytes as UTF-8 (``UnicodeDecodeError`` if they are not), else ``str()``."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8")
-    if value is None or isinstance(value, (bool, list, tuple, Mapping)):
-        plain = dict(value) if isinstance(value, Mapping) and not isinstance(value, dict) else value
-        return json.dumps(plain, ensure_ascii=False, separators=(",", ":"), default=str)
-    return str(value)
-
-
-# --- rendering a request -----------------------------------------------------------------------
-
-
-def _render_header(renderer: _Renderer, header: _Header) -> tuple[str, str]:
-    name, value = renderer.text(header.name), renderer.text(header.value)
-    line, source = header.name.line, header.name.source
-    if not is_token(name):
-        raise CellSyntaxError(f"the header name {name!r} is not a token after interpolation", line, source)
-    if has_line_break(value):
-        raise CellSyntaxError(
-            f"the value of header {name} contains a line break or NUL after interpolation", line, source
-        )
-    return name, value
-
-
-def _absolute_url(
-    url: str, where: _Text, headers: list[tuple[str, str]], default_scheme: str
-) -> tuple[str, list[tuple[str, str]]]:
-    """The absolute URL (or a relative one for a base URL) and the headers left after ``Host``."""
-    line, source = where.line, where.source
-    if has_line_break(url):
-        raise CellSyntaxError("the URL contains a line break or NUL after interpolation", line, source)
-    if url.startswith("unix:"):
-        raise CellSyntaxError("requests over Unix sockets ('unix:/path') are not supported", line, source)
-    if url.startswith(":") and LOCALHOST.fullmatch(url) is None:
-        raise CellSyntaxError(f"expected ':PORT/path' (localhost), found {url!r}", line, source)
-    if url.startswith("/"):
-        host = _header(headers, "host")
-        if host is not None:
-            url = f"{default_scheme}://{host}{url}"
-            headers = [(name, value) for name, value in headers if name.lower() != "host"]
-    else:  # HTTPie's shorthands, as on a %kclient line: :3000/path, example.com/path
-        url = expand_url(url, default_scheme)
-    _check_url(url, line, source)
-    return url, headers
-
-
-def _check_url(url: str, line: int, source: str) -> None:
-    try:
-        parsed = URL(url)
-    except (TypeError, ValueError) as exc:
-        raise CellSyntaxError(f"invalid URL {mask_url_text(url)!r}: {exc}", line, source) from None
-    if parsed.scheme and parsed.scheme not in ("http", "https", "ws", "wss"):
-        raise CellSyntaxError(
-            f"expected an http://, https://, ws:// or wss:// URL, not {parsed.scheme}://", line, source
-        )
-    if parsed.scheme and not parsed.host:
-        raise CellSyntaxError(f"the URL {mask_url_text(url)!r} has no host", line, source)
-
-
-def _render_body(
-    renderer: _Renderer, body: Sequence[_Text | _FileBody], headers: list[tuple[str, str]], read_file: ReadFile
-) -> bytes | None:
-    """The body bytes (``None`` without a body); form bodies are joined without line breaks,
-    multipart bodies with CRLF (RFC 2046; a ``< file`` part's bytes stay as they are)."""
-    if not body:
-        return None
-    content_type = _header(headers, "content-type")
-    form = content_type is not None and content_type.split(";")[0].strip().lower() == _FORM
-    pieces: list[bytes] = []
-    for item in body:
-        if isinstance(item, _FileBody):
-            pieces.append(_render_file(renderer, item, read_file))
-        else:
-            text = renderer.text(item)
-            pieces.append((text.strip() if form else text).encode())
-    multipart = content_type is not None and content_type.split(";")[0].strip().lower().startswith("multipart/")
-    return (b"" if form else b"\r\n" if multipart else b"\n").join(pieces)
-
-
-def _render_file(renderer: _Renderer, item: _FileBody, read_file: ReadFile) -> bytes:
-    """A ``< path`` file's bytes, or a ``<@ path`` file's text interpolated."""
-    path = renderer.text(item.path)
-    line, source = item.path.line, item.path.source
-    try:
-        data = read_file(path)
-    except OSError as exc:
-        raise CellSyntaxError(f"cannot read {path!r}: {exc.strerror or exc}", line, source) from None
-    if not item.interpolate:
-        return data
-    try:
-        text = data.decode("utf-8")
-        return renderer.join(_compile(text)).encode()
-    except UnicodeDecodeError:
-        message = f"{path!r} is not UTF-8 text: send it unchanged with '< {path}'"
-    except _Failure as failure:
-        message = f"in {path!r}: {failure}"
-    raise CellSyntaxError(message, line, source)
-
-
-def _read_from_disk(path: str) -> bytes:
-    return read_disk(path)  # the lines' reader: a path with NUL is an OSError there too
-
-
-def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
-    """The first value of header ``name`` (lower case), or ``None``."""
-    return next((value for key, value in headers if key.lower() == name), None)
-
-
-def _is_json(content: bytes) -> bool:
-    """Whether ``content`` is a JSON object or array (the only bodies given a JSON Content-Type)."""
-    if content.lstrip()[:1] not in (b"{", b"["):
-        return False
-    try:
-        json.loads(content)
-    except ValueError:
-        return False
-    return True
-
-
-_OPERATION = re.compile(r"^\s*(?:query|mutation|subscription)\s+([_A-Za-z]\w*)", re.MULTILINE)
-
-
-def _graphql(content: bytes | None, line: int, source: str) -> bytes:
-    """A ``GRAPHQL`` body (the query, then optionally a blank line and a JSON object of variables)
-    as the JSON document GraphQL servers take: ``{"query", "variables", "operationName"}``."""
-    text = (content or b"").decode("utf-8")
-    query, variables = text, None
-    # The variables are what follows the first blank line after which a JSON object begins
-    # (a blank line may stand inside the object too).
-    starts = [match.end() for match in re.finditer(r"\n[ \t]*\n", text) if text[match.end() :].lstrip()[:1] == "{"]
-    if starts:
-        try:
-            variables = json.loads(text[starts[0] :])
-        except ValueError as exc:
-            raise CellSyntaxError(f"the GraphQL variables after the query are not JSON: {exc}", line, source) from None
-        if not isinstance(variables, dict):
-            raise CellSyntaxError("the GraphQL variables must be a JSON object", line, source)
-        query = text[: starts[0]]
-    document: dict[str, Any] = {"query": query.strip()}
-    if variables is not None:
-        document["variables"] = variables
-    operations = _OPERATION.findall(query)
-    if len(operations) == 1:
-        document["operationName"] = operations[0]
-    return json.dumps(document, ensure_ascii=False).encode()
