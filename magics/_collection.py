@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections import ChainMap
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -94,29 +94,37 @@ class Outcome:
 
 
 def check_cycles(templates: Iterable[HttpRequestTemplate]) -> None:
-    """Refuse a collection whose named requests need each other in a circle (``CellSyntaxError``)."""
+    """Refuse a collection whose named requests need each other in a circle (``CellSyntaxError``).
+
+    A depth-first walk with its own stack: a chain of thousands of requests is no recursion.
+    """
     named = {template.name: template for template in templates if template.name}
     needs = {name: sorted(template.references() & named.keys()) for name, template in named.items()}
-    state: dict[str, int] = {}  # 1: being visited, 2: done
-
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = " -> ".join([*path[path.index(name) :], name])
-            template = named[path[-1]]
-            raise CellSyntaxError(
-                f"requests that need each other's answers cannot run: {cycle}",
-                template.line,
-                template.url[0].source,
-            )
-        state[name] = 1
-        for other in needs[name]:
-            visit(other, [*path, name])
-        state[name] = 2
-
-    for name in needs:
-        visit(name, [])
+    done: set[str] = set()
+    for root, first in needs.items():
+        if root in done:
+            continue
+        path, on_path = [root], {root}
+        stack: list[Iterator[str]] = [iter(first)]
+        while stack:
+            other = next(stack[-1], None)
+            if other is None:
+                stack.pop()
+                finished = path.pop()
+                on_path.discard(finished)
+                done.add(finished)
+            elif other in on_path:
+                cycle = " -> ".join([*path[path.index(other) :], other])
+                template = named[path[-1]]
+                raise CellSyntaxError(
+                    f"requests that need each other's answers cannot run: {cycle}",
+                    template.line,
+                    template.url[0].source,
+                )
+            elif other not in done:
+                path.append(other)
+                on_path.add(other)
+                stack.append(iter(needs[other]))
 
 
 class CollectionRun:
@@ -143,6 +151,12 @@ class CollectionRun:
         check_cycles(templates)
         self.templates = templates
         self.named = {template.name: template for template in templates if template.name}
+        order = {template.name: index for index, template in enumerate(templates) if template.name}
+        #: The named requests of the collection each request uses, in file order.
+        self._needs = {
+            id(template): sorted(template.references() & self.named.keys(), key=order.__getitem__)
+            for template in templates
+        }
         self.send = send
         self.values: dict[str, Any] = {}
         outer = cast(MutableMapping[str, Any], namespace if namespace is not None else {})  # only read
@@ -173,19 +187,42 @@ class CollectionRun:
         done = self.outcomes.get(id(template))
         if done is not None:
             return done
-        for name in self._needs(template):
+        for dependency, dependent in self._pending(template):
+            self._run_single(dependency, needed_by=dependent)
+        return self._run_single(template, needed_by)
+
+    def _run_single(self, template: HttpRequestTemplate, needed_by: str | None) -> Outcome:
+        """Send ``template``, whose dependencies have run; one whose dependency failed is not sent."""
+        done = self.outcomes.get(id(template))
+        if done is not None:
+            return done
+        for name in self._needs[id(template)]:
             needed = self.outcomes.get(id(self.named[name]))
-            if needed is None:
-                needed = self.run_one(self.named[name], needed_by=template.name or f"line {template.line}")
-            if needed.response is None:
+            if needed is None or needed.response is None:
                 outcome = Outcome(template, error=f"not sent: it needs {name}, which failed", needed_by=needed_by)
                 return self._finish(outcome)
         return self._finish(self._send(template, needed_by))
 
-    def _needs(self, template: HttpRequestTemplate) -> list[str]:
-        """The named requests of the collection ``template`` uses, in file order."""
-        wanted = template.references() & self.named.keys()
-        return [t.name for t in self.templates if t.name is not None and t.name in wanted]
+    def _pending(self, template: HttpRequestTemplate) -> list[tuple[HttpRequestTemplate, str]]:
+        """The requests ``template`` needs, directly or through others, that have not run, each
+        after what it needs (a depth-first walk with its own stack), with who needs it."""
+        order: list[tuple[HttpRequestTemplate, str]] = []
+        seen: set[int] = set()
+        stack = [(template, iter(self._needs[id(template)]))]
+        while stack:
+            current, names = stack[-1]
+            name = next(names, None)
+            if name is None:
+                stack.pop()
+                if stack:
+                    dependent = stack[-1][0]
+                    order.append((current, dependent.name or f"line {dependent.line}"))
+                continue
+            needed = self.named[name]
+            if id(needed) not in self.outcomes and id(needed) not in seen:
+                seen.add(id(needed))
+                stack.append((needed, iter(self._needs[id(needed)])))
+        return order
 
     def _send(self, template: HttpRequestTemplate, needed_by: str | None) -> Outcome:
         outcome = Outcome(template, needed_by=needed_by)

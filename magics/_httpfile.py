@@ -75,6 +75,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from kclient._redact import SECRET_HEADERS, mask_header
@@ -190,9 +191,13 @@ class HttpRequestTemplate:
             return None
         return Renderer(namespace, self.variables, self.earlier_names, environment).text(self.save.path)
 
-    def references(self) -> set[str]:
+    def references(self) -> frozenset[str]:
         """The names this request's ``{{...}}`` use (through its cell variables too): the
         requests of a collection it needs answered first."""
+        return self._references
+
+    @cached_property
+    def _references(self) -> frozenset[str]:
         texts: list[Text] = [*self.url]
         texts += [part for header in self.headers for part in (header.name, header.value)]
         texts += [item.path if isinstance(item, FileBody) else item for item in self.body]
@@ -210,7 +215,7 @@ class HttpRequestTemplate:
                     elif part.name not in seen:
                         seen.add(part.name)
                         texts.append(variable.value)
-        return found
+        return frozenset(found)
 
 
 def parse_http_cell(

@@ -245,3 +245,30 @@ def test_multipart_bodies_with_files_reach_the_server_as_parts(base: str, sender
     )
     (outcome,) = run(text, sender, tmp_path, namespace={"owner": "ada"}).results
     assert outcome.passed, outcome.summary()
+
+
+def test_a_chain_of_thousands_of_requests_runs_without_recursion() -> None:
+    from multidict import CIMultiDict
+    from yarl import URL
+
+    from kclient import Request, Response
+
+    def answer(spec: Any) -> Response:
+        request = Request(spec.method, URL(spec.url))
+        return Response(200, request=request, headers=CIMultiDict({"X-Next": "n"}), content=b"{}")
+
+    count = 3000
+    blocks = ["# @name r0\nGET http://a.test/0\n"]
+    blocks += [
+        f"# @name r{i}\nGET http://a.test/{{{{r{i - 1}.response.headers.X-Next}}}}{i}\n" for i in range(1, count)
+    ]
+    templates = parse_http_templates("###\n".join(blocks))
+    last = CollectionRun(templates, answer)
+    outcome = last.run_one(templates[-1])  # the whole chain runs first, deepest first
+    assert outcome.passed and len(last.results) == count
+    assert [o.template.name for o in last.results[:2]] == ["r0", "r1"] and last.results[0].needed_by == "r1"
+    circle = "###\n".join([*blocks, f"# @name r0x\nGET http://a.test/{{{{r{count - 1}.json}}}}\n"]).replace(
+        "GET http://a.test/0\n", f"GET http://a.test/{{{{r{count - 1}.json}}}}\n", 1
+    )
+    with pytest.raises(CellSyntaxError, match=r"cannot run: r0 -> r2999 -> r2998"):
+        check_cycles(parse_http_templates(circle))
