@@ -19,6 +19,7 @@ from ._client import HttpClient
 from ._client_config import HttpClientConfig
 from ._engine import Capabilities, Engine, EngineConfig
 from ._errors import (
+    CassetteError,
     ClientCancelledError,
     ClientClosedError,
     ClientRequestError,
@@ -45,6 +46,7 @@ from ._errors import (
     TooManyRedirectsError,
     TransportError,
     UnhandledRequestError,
+    UnrecordedRequestError,
     UnsupportedSettingError,
     WebSocketClosedError,
     WebSocketError,
@@ -120,6 +122,7 @@ __all__ = [
     "CIO",
     "CIOConfig",
     "Capabilities",
+    "CassetteError",
     "ClientCancelledError",
     "ClientClosedError",
     "ClientRequestError",
@@ -186,6 +189,7 @@ __all__ = [
     "TooManyRedirectsError",
     "TransportError",
     "UnhandledRequestError",
+    "UnrecordedRequestError",
     "UnsupportedSettingError",
     "UserAgent",
     "WebSocketChannel",

@@ -32,7 +32,9 @@
     │   ├── WebSocketClosedError                      the session is closed: the peer's code, 1006 when it dropped
     │   └── WebSocketProtocolError   (ProtocolError)  the peer broke RFC 6455
     ├── DecodingError                (ValueError)     body is not valid JSON / text
-    └── UnhandledRequestError        (LookupError)    the Mock engine has no handler for a request
+    ├── UnhandledRequestError        (LookupError)    the Mock engine has no handler for a request
+    └── CassetteError                                 a cassette cannot be read or written, or cannot replay
+        └── UnrecordedRequestError   (LookupError)    replaying, a request that was not recorded
 
 Engines translate their library's exceptions into this tree and keep the original
 as ``__cause__``.
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from ._models import Response
 
 __all__ = [
+    "CassetteError",
     "ClientCancelledError",
     "ClientClosedError",
     "ClientRequestError",
@@ -72,6 +75,7 @@ __all__ = [
     "TooManyRedirectsError",
     "TransportError",
     "UnhandledRequestError",
+    "UnrecordedRequestError",
     "UnsupportedSettingError",
     "WebSocketClosedError",
     "WebSocketError",
@@ -268,6 +272,20 @@ class DecodingError(KClientError, ValueError):
 
 class UnhandledRequestError(KClientError, LookupError):
     """The Mock engine has no handler left for a request."""
+
+
+class CassetteError(KClientError):
+    """A cassette (``kclient.plugins.record``) cannot be read or written, or cannot replay a request."""
+
+
+class UnrecordedRequestError(CassetteError, LookupError):
+    """Replaying, a request that the cassette does not hold; ``request`` is it (``METHOD url``,
+    masked) and ``closest`` the recorded request most like it (``None`` for an empty cassette)."""
+
+    def __init__(self, message: str, *, request: str, closest: str | None) -> None:
+        super().__init__(message)
+        self.request = request
+        self.closest = closest
 
 
 def find_cause(exc: BaseException, kind: type[E] | tuple[type[E], ...]) -> E | None:

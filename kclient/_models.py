@@ -144,6 +144,7 @@ class Response:
         "http_version",
         "reason",
         "request",
+        "source",
         "status",
         "url",
     )
@@ -173,6 +174,9 @@ class Response:
         self.request = request
         #: Seconds from sending the request until the body was read or the stream closed (set by the client).
         self.elapsed: float = 0.0
+        #: Where the answer came from when not from the network: ``"cassette"`` (replayed by the
+        #: Record plugin) or ``"cache"``; ``None`` for an answer of the server.
+        self.source: str | None = None
         self._stream = stream
         self._content = content if stream is None else None
         self._closed = stream is None
@@ -382,7 +386,8 @@ class Response:
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
     def __repr__(self) -> str:
-        return f"<Response [{self.status} {self.reason}] {self.request.method} {mask_url(self.url)}>"
+        source = f" (from {self.source})" if self.source is not None else ""
+        return f"<Response [{self.status} {self.reason}] {self.request.method} {mask_url(self.url)}{source}>"
 
 
 class _BodyChunks:

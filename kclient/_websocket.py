@@ -30,7 +30,7 @@ from ._errors import (
 )
 from ._request_options import RequestOptions
 from ._states import ClientState
-from ._ws_channel import GOING_AWAY, NORMAL_CLOSURE, WebSocketChannel, WebSocketSettings, ws_url
+from ._ws_channel import GOING_AWAY, HANDSHAKE_ATTRIBUTE, NORMAL_CLOSURE, WebSocketChannel, WebSocketSettings, ws_url
 
 if TYPE_CHECKING:
     import asyncio
@@ -295,6 +295,7 @@ async def open_session(client: HttpClient, url: URLInput, options: WebSocketOpti
     """The body of ``client.websocket``: handshake, session, close, lifecycle."""
     request, settings = _handshake_request(client, url, options)
     request = client._prepare(request)
+    request.attributes = {**(request.attributes or {}), HANDSHAKE_ATTRIBUTE: True}
     lifecycle = client._lifecycle
     from ._describe import describe
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ._models import Request
 
 __all__ = [
+    "HANDSHAKE_ATTRIBUTE",
     "ABNORMAL_CLOSURE",
     "GOING_AWAY",
     "MESSAGE_TOO_BIG",
@@ -36,6 +37,10 @@ __all__ = [
     "WebSocketChannel",
     "WebSocketSettings",
 ]
+
+#: The attribute set on a WebSocket handshake request, so that plugins can tell it from a plain GET
+#: (the engine adds the Upgrade headers itself, below the plugins).
+HANDSHAKE_ATTRIBUTE = "websocket_handshake"
 
 #: Close codes (RFC 6455, 7.4.1) kclient uses.
 NORMAL_CLOSURE = 1000

@@ -30,6 +30,7 @@ BUILTINS: dict[type[BaseException], tuple[type[BaseException], ...]] = {
     kclient.SocketTimeout: (TimeoutError,),
     kclient.ResponseNotReadError: (RuntimeError,),
     kclient.UnhandledRequestError: (LookupError,),
+    kclient.UnrecordedRequestError: (LookupError,),
 }
 
 #: error -> its kclient parent.
@@ -65,6 +66,8 @@ PARENTS: dict[type[BaseException], type[BaseException]] = {
     kclient.WebSocketHandshakeError: kclient.WebSocketError,
     kclient.WebSocketClosedError: kclient.WebSocketError,
     kclient.WebSocketProtocolError: kclient.WebSocketError,
+    kclient.CassetteError: kclient.KClientError,
+    kclient.UnrecordedRequestError: kclient.CassetteError,
 }
 
 #: The keyword arguments an error needs beside its message.
@@ -72,6 +75,7 @@ DETAILS: dict[type[BaseException], dict[str, object]] = {
     kclient.ResponseTooLargeError: {"limit_name": "max_body_size", "limit": 10, "url": "http://mock.test/"},
     kclient.WebSocketHandshakeError: {"response": None, "url": "ws://mock.test/"},
     kclient.WebSocketClosedError: {"code": 4001, "reason": "bye"},
+    kclient.UnrecordedRequestError: {"request": "GET http://mock.test/b", "closest": "GET http://mock.test/a"},
 }
 
 
@@ -183,6 +187,12 @@ def test_response_too_large_error_names_its_limit() -> None:
     error = make(kclient.ResponseTooLargeError, "too large")
     assert isinstance(error, kclient.ResponseTooLargeError)
     assert (error.limit_name, error.limit, error.url) == ("max_body_size", 10, "http://mock.test/")
+
+
+def test_an_unrecorded_request_names_the_request_and_the_closest_recording() -> None:
+    error = make(kclient.UnrecordedRequestError, "not recorded")
+    assert isinstance(error, kclient.UnrecordedRequestError)
+    assert (error.request, error.closest) == ("GET http://mock.test/b", "GET http://mock.test/a")
 
 
 def test_websocket_errors_carry_their_details() -> None:

@@ -3,7 +3,7 @@
 ``DEFAULT_PLUGINS`` are installed on every client, each with its default options:
 ``c.install(HttpRedirect, max_redirects=5)`` changes one, ``c.uninstall(HttpRedirect)``
 removes it. The default plugins and the small ones are imported with ``kclient``; the
-others (Auth, HttpCookies, Logging, ContentNegotiation, BodyProgress, HttpRequestRetry)
+others (Auth, HttpCookies, Logging, ContentNegotiation, BodyProgress, HttpRequestRetry, Record)
 on first use, so that ``import kclient`` stays cheap.
 """
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     )
     from .logs import Logging, LoggingConfig, LogLevel
     from .progress import BodyProgress, BodyProgressConfig, ProgressCallback
+    from .record import Record, RecordConfig
     from .retry import HttpRequestRetry, HttpRequestRetryConfig
 
 __all__ = [
@@ -69,6 +70,8 @@ __all__ = [
     "Plugin",
     "PluginConfig",
     "ProgressCallback",
+    "Record",
+    "RecordConfig",
     "Send",
     "SendOrder",
     "UserAgent",
@@ -98,6 +101,7 @@ LAZY = {
     **dict.fromkeys(["LogLevel", "Logging", "LoggingConfig"], "logs"),
     **dict.fromkeys(["BodyProgress", "BodyProgressConfig", "ProgressCallback"], "progress"),
     **dict.fromkeys(["HttpRequestRetry", "HttpRequestRetryConfig"], "retry"),
+    **dict.fromkeys(["Record", "RecordConfig"], "record"),
 }
 
 
