@@ -469,13 +469,16 @@ def _render_headers(headers: Mapping[str, str], options: _Options) -> _Rendered:
 
 
 def _status_line(response: Response) -> _Rendered:
-    """``HTTP/1.1 200 OK · GET http://host/path · 12.3 ms · 1.2 KiB`` (no timing when unmeasured)."""
+    """``HTTP/1.1 200 OK · GET http://host/path · 12.3 ms · 1.2 KiB`` (no timing when unmeasured;
+    ``· from cassette`` or ``· from cache`` for an answer that did not come from the network)."""
     status = f"{response.http_version} {response.status} {response.reason}".strip()
     content = _response_bytes(response)
     parts = [f"{response.request.method} {mask_url_text(str(response.url))}"]
     if response.elapsed > 0:
         parts.append(format_elapsed(response.elapsed))
     parts.append("streamed" if content is None else format_size(len(content)))
+    if response.source is not None:
+        parts.append(f"from {response.source}")
     rest = " · ".join(parts)
     color = _STATUS_COLORS.get(response.status // 100, "#555")
     return _Rendered(
@@ -612,10 +615,14 @@ class HistoryEntry:
     when: datetime
     #: What was sent (for ``%kclient history --http``).
     spec: RequestSpec | None = None
+    #: ``Response.source``: ``"cassette"`` or ``"cache"`` for an answer not from the network.
+    source: str | None = None
 
 
 def _history_row(index: int, entry: HistoryEntry) -> tuple[str, ...]:
     status = str(entry.status) if entry.status is not None else "failed"
+    if entry.source is not None:
+        status += f" ({entry.source})"
     elapsed = format_elapsed(entry.elapsed) if entry.elapsed is not None else "-"
     error = mask_credentials(entry.error) if entry.error else ""
     return (

@@ -65,8 +65,9 @@ class KernelClient:
             self._client = self._create(self._default_engine() or None, {})
         return self._client
 
-    def use(self, engine: str, settings: dict[str, Any]) -> HttpClient:
-        """Replace the kernel client by a new one of ``engine``; the old one is closed."""
+    def use(self, engine: str | None, settings: dict[str, Any]) -> HttpClient:
+        """Replace the kernel client by a new one of ``engine`` (None: the default engine); the old
+        one is closed."""
         new = self._create(engine, settings)
         old, self._client, self._settings = self._client, new, settings
         if old is not None:

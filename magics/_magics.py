@@ -1,7 +1,8 @@
 """``%kclient`` and ``%%kclient``: requests from a notebook, sent by the kernel client.
 
 ``%kclient`` with a subcommand manages the kernel client (``use``, ``engines``, ``close``,
-``join``, ``cancel``, ``state``, ``history``, ``run``, ``curl``, ``widget``); with anything else it is a
+``join``, ``cancel``, ``state``, ``history``, ``run``, ``curl``, ``widget``, ``record``, ``replay``); with
+anything else it is a
 request in HTTPie's item syntax. ``%%kclient`` runs a cell of requests in the ``.http``
 format. Request text is never expanded by IPython (``$var``, ``{var}``): ``{{name}}`` is
 kclient's own interpolation, so JSON bodies stay as typed. Every request goes through
@@ -54,7 +55,7 @@ from ._views import ClientSummary, EngineTable, Responses, StatusView
 __all__ = ["KClientMagics"]
 
 #: Dispatched to ``_do_<name>(words)``; ``curl`` is taken before the line is split into words.
-SUBCOMMANDS = ("use", "engines", "close", "join", "cancel", "state", "history", "run", "widget")
+SUBCOMMANDS = ("use", "engines", "close", "join", "cancel", "state", "history", "run", "widget", "record", "replay")
 
 
 @magics_class
@@ -86,6 +87,8 @@ class KClientMagics(Magics):
         self.last_run: RunReport | None = None
         #: Private environment values by their names: ``%kclient history --http`` writes the names.
         self._secret_names: dict[str, str] = {}
+        #: The Record plugin's options while ``%kclient record`` / ``replay`` is on.
+        self._recording: dict[str, Any] | None = None
 
     # -- entry point --------------------------------------------------------------------------
     @no_var_expand
@@ -95,7 +98,8 @@ class KClientMagics(Magics):
 
         Line: ``%kclient [METHOD] URL [Header:value] [param==value] [field=value] [field:=json]
         [field@file]``, or a subcommand: use, engines, close, join, cancel, state, history,
-        run, curl, widget. Cell: ``%%kclient [options] [<< var]`` and requests in the .http format.
+        run, curl, widget, record, replay. Cell: ``%%kclient [options] [<< var]`` and requests in the
+        .http format.
         """
         stripped = line.strip()
         if stripped == "curl" or stripped.startswith("curl "):
@@ -224,6 +228,56 @@ class KClientMagics(Magics):
         except (OSError, ValueError) as error:  # ValueError: a path with NUL, or a file that is not UTF-8
             raise KClientMagicError(f"Cannot read {path}: {getattr(error, 'strerror', None) or error}.") from error
         return self._send_http_text(text, options, path.resolve().parent, title=path.name)
+
+    def _do_record(self, words: list[str]) -> Any:
+        """``%kclient record FILE [--mode M] [--match PARTS]``: the kernel client records into (and
+        replays from) a cassette; ``%kclient record off`` stops; ``%kclient record`` tells."""
+        if not words:
+            return _Bundle({"text/plain": self._recording_state()})
+        if words == ["off"]:
+            if self._recording is None:
+                raise KClientMagicError("Nothing is recorded or replayed: %kclient record FILE starts.")
+            self._recording = None
+            self._restart_kernel_client()
+            return _Bundle({"text/plain": "Recording off: the kernel client sends to the network again."})
+        path, options = _cassette_words("record", words)
+        return self._start_recording(path, options.pop("mode", "once"), options)
+
+    def _do_replay(self, words: list[str]) -> Any:
+        """``%kclient replay FILE [--match PARTS]``: answers from the cassette only (mode none)."""
+        path, options = _cassette_words("replay", words)
+        if "mode" in options:
+            raise KClientMagicError("%kclient replay takes no --mode: it replays only (%kclient record has modes).")
+        return self._start_recording(path, "none", options)
+
+    def _start_recording(self, path: str, mode: str, options: dict[str, Any]) -> Any:
+        self._recording = {"cassette": Path(path), "mode": mode, **options}
+        try:
+            self._restart_kernel_client()
+        except KClientMagicError:
+            self._recording = None
+            raise
+        return _Bundle({"text/plain": self._recording_state()})
+
+    def _restart_kernel_client(self) -> HttpClient:
+        """A new kernel client of the same engine and settings (the configure block changed)."""
+        current = self.kernel.current
+        engine = current.engine.name if current is not None else (self.engine or None)
+        return self.kernel.use(engine, self.kernel.settings)
+
+    def _recording_state(self) -> str:
+        from kclient.plugins.record import Record
+
+        client = self.kernel.current
+        record = client.plugin(Record) if client is not None and self._recording is not None else None
+        if record is None:
+            return "Nothing is recorded or replayed: %kclient record FILE records, %kclient replay FILE replays."
+        what = "Replaying" if not record.recording else "Recording into" if not record.replaying else "Recording"
+        held = len(record.cassette.interactions)
+        return (
+            f"{what} {record.config.cassette} (mode {record.config.mode}): {held} interaction(s) held, "
+            f"{record.replayed} replayed, {record.recorded} recorded. %kclient record off stops."
+        )
 
     def _environment(self, options: MagicOptions, folder: Path) -> Environment:
         """The environment of ``.http`` requests (``--env``, else ``%config KClientMagics.env``) from
@@ -445,6 +499,7 @@ class KClientMagics(Magics):
                 error=f"{type(error).__name__}: {error}" if error is not None else None,
                 when=when,
                 spec=spec,
+                source=response.source if response is not None else None,
             )
         )
         del self.history[: -self.history_size or None]
@@ -457,7 +512,12 @@ class KClientMagics(Magics):
         return namespace
 
     def _configure_client(self, c: HttpClientConfig) -> None:
-        """Nothing beyond the default plugins: redirects, validation (off) and the User-Agent."""
+        """The default plugins (redirects, validation off, the User-Agent), and Record while
+        ``%kclient record`` or ``%kclient replay`` is on."""
+        if self._recording is not None:
+            from kclient.plugins.record import Record
+
+            c.install(Record, **self._recording)
 
     def _display_options(self, options: MagicOptions | None = None) -> dict[str, Any]:
         return {
@@ -520,6 +580,33 @@ def _selected(templates: list[HttpRequestTemplate], name: str | None) -> list[Ht
         names = ", ".join(template.name for template in templates if template.name) or "no named requests"
         raise KClientMagicError(f"--name {name}: no request is named {name!r} (there are: {names}).")
     return found
+
+
+def _cassette_words(command: str, words: list[str]) -> tuple[str, dict[str, Any]]:
+    """``FILE [--mode M] [--match method,path]`` of ``%kclient record`` / ``replay``."""
+    usage = f"%kclient {command} FILE.yaml" + (" [--mode once|new_episodes|none|all]" if command == "record" else "")
+    usage += " [--match method,url,body,...]"
+    rest = list(words)
+    options: dict[str, Any] = {}
+    path = None
+    while rest:
+        word = rest.pop(0)
+        if word in ("--mode", "--match"):
+            if not rest:
+                raise KClientMagicError(f"{word} needs a value: {usage}.")
+            value = rest.pop(0)
+            options[word[2:] if word == "--mode" else "match_on"] = (
+                tuple(value.split(",")) if word == "--match" else value
+            )
+        elif word.startswith("-"):
+            raise KClientMagicError(f"Unknown option {word!r}: {usage}.")
+        elif path is None:
+            path = word
+        else:
+            raise KClientMagicError(f"One cassette file, not {path!r} and {word!r}: {usage}.")
+    if path is None:
+        raise KClientMagicError(f"Name the cassette: {usage}.")
+    return path, options
 
 
 def _raise_for_checks(report: RunReport) -> None:

@@ -330,7 +330,8 @@ def format_response(
 ) -> list[str]:
     """The lines logged for a response at ``level`` (none for NONE); ``elapsed`` is in seconds.
 
-    ``<-- STATUS REASON METHOD url (N ms)``, then the headers and the body as for
+    ``<-- STATUS REASON METHOD url (N ms)`` (``N ms, from cassette`` for an answer that did not
+    come from the network), then the headers and the body as for
     ``format_request``. A response whose body is still open (``client.stream()``) is
     described as "streamed, not logged": it is the caller's to read.
     """
@@ -341,7 +342,8 @@ def format_response(
     secrets = secret_values(request, masked_headers, masked_query_params, response.headers)
     status = f"{response.status} {response.reason}".strip()
     url = mask_log_url(response.url, masked_query_params)
-    lines = [f"<-- {status} {request.method} {url} ({_milliseconds(elapsed)})"]
+    source = f", from {response.source}" if response.source is not None else ""
+    lines = [f"<-- {status} {request.method} {url} ({_milliseconds(elapsed)}{source})"]
     if level.logs_headers:
         lines += _header_lines(response.headers, masked_headers, masked_query_params)
     if level.logs_body:
