@@ -290,3 +290,30 @@ def test_bad_cassettes_and_settings_say_what_is_wrong(tmp_path: Path) -> None:
         HttpClient("CIO", recording(tmp_path / "x.yaml", match_on=("method", "nose")))
     with pytest.raises(ConfigError, match="mode"):
         HttpClient("CIO", recording(tmp_path / "x.yaml", mode="sometimes"))
+
+
+async def test_the_logging_plugin_says_an_answer_was_replayed(
+    make_client: MakeClient, server: DemoServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from kclient.plugins.logs import Logging
+
+    base = server.url
+    cassette = tmp_path / "api.yaml"
+
+    def configure(c: HttpClientConfig) -> None:
+        c.install(Logging, level="INFO", logger="kclient.test-record")
+        c.install(Record, cassette=cassette)
+
+    client = make_client(configure)
+    with caplog.at_level(logging.INFO, logger="kclient.test-record"):
+        await client.get(f"{base}/get")
+    client.close()
+    await client.join()
+    server.stop()
+    again = make_client(configure)
+    with caplog.at_level(logging.INFO, logger="kclient.test-record"):
+        await again.get(f"{base}/get")
+    answers = [record.getMessage() for record in caplog.records if record.getMessage().startswith("<--")]
+    assert len(answers) == 2 and "from cassette" not in answers[0] and answers[1].endswith(", from cassette)")
