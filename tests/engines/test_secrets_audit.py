@@ -6,13 +6,14 @@ values (``token``, ``api_key``), a form ``password`` field, proxy URLs with cred
 (tinyproxy with auth: right, wrong, and a proxy that is not there), and the Auth plugin
 (Basic, and Bearer with a refresh), on every backend the engine runs on. Requests succeed
 and fail: refused connection, timeout, 4xx and 5xx with ``expect_success``, a proxy that
-refuses the credentials. The Logging plugin logs everything (``ALL``) and every logger
+refuses the credentials. The Logging plugin logs everything (``ALL``), the Record plugin records
+every exchange into a cassette, and every logger
 (kclient's and the libraries': httpx, httpcore, aiohttp, urllib3, asyncio) is at DEBUG.
 
 Then it gathers everything a person could see and checks that no secret is in it, nor the
 base64 of any ``user:password`` pair: ``repr``/``str`` of clients, engines, configs,
 plugins, requests, responses and exceptions (with the whole ``__cause__``/``__context__``
-chain); every log record (message and arguments); the magics' displays (``-v`` exchange,
+chain); the cassettes' text; every log record (message and arguments); the magics' displays (``-v`` exchange,
 history table, ``--curl`` without ``--show-secrets``, error messages, the client summary)
 run in a real IPython shell; and the widgets' values and every state update they sent to
 the front end, after a Send that worked and one that failed.
@@ -28,10 +29,13 @@ from __future__ import annotations
 
 import base64
 import logging
+import shutil
 import socket
+import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -43,6 +47,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from kclient import Engine, HttpClient, KClientError, ProxyBuilder, Response
 from kclient.plugins.auth import Auth, BasicAuth, BearerAuth, BearerTokens
 from kclient.plugins.logs import Logging
+from kclient.plugins.record import Record
 
 from .support import HANG_GUARD, PROXY_PASSWORD, PROXY_USER, hermetic_settings, setting_names
 
@@ -189,8 +194,12 @@ async def exchanges(engine: type[Engine], servers: Servers, evidence: Evidence, 
     tls = {"https": {"ca_file": servers.ca_file}} if "https.ca_file" in setting_names(engine) else {}
     proxied = "http" in engine.capabilities.proxies
 
+    cassettes = Path(tempfile.mkdtemp(prefix="kclient-audit-"))
+
     def logged(c: Any) -> None:
         c.install(Logging, level="ALL")
+        # Every exchange is recorded too: the cassette is text a person reads and commits.
+        c.install(Record, cassette=cassettes / f"{len(list(cassettes.iterdir()))}-{id(c)}.yaml", mode="all")
 
     def basic(c: Any) -> None:
         logged(c)
@@ -278,6 +287,11 @@ async def exchanges(engine: type[Engine], servers: Servers, evidence: Evidence, 
         for client in clients.values():
             client.close()
             await client.join()
+    recorded = sorted(cassettes.glob("*.yaml"))
+    for cassette in recorded:
+        evidence.add(f"{backend} cassette {cassette.name}", cassette.read_text())
+    shutil.rmtree(cassettes)
+    assert recorded, "the audit recorded no cassette"
     # The audit did reach every kind of failure it claims to check.
     assert {"ConnectError", "ClientRequestError", "ServerResponseError"} <= set(outcomes), outcomes
     assert any(kind.endswith("Timeout") for kind in outcomes), outcomes
