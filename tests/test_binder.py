@@ -40,7 +40,7 @@ def test_binder_files_agree_with_the_project() -> None:
 
 
 def test_notebooks_are_stored_executed_and_start_the_demo_server() -> None:
-    assert len(NOTEBOOKS) == 9
+    assert len(NOTEBOOKS) == 10
     for path in NOTEBOOKS:
         notebook = nbformat.read(path, as_version=4)
         code = [cell for cell in notebook.cells if cell.cell_type == "code"]
