@@ -44,9 +44,9 @@ from __future__ import annotations
 import base64
 import datetime
 import difflib
-import functools
 import json
 import os
+import re
 import tempfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -141,6 +141,9 @@ class Cassette:
     read_only: bool = False
     played: set[int] = field(default_factory=set)
     dirty: bool = False
+    _indexes: dict[tuple[str, ...], dict[tuple[Any, ...], list[int]]] = field(default_factory=dict, repr=False)
+    #: How many of the interactions the file holds (what ``save`` appends after).
+    _written: int = 0
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Cassette:
@@ -153,7 +156,8 @@ class Cassette:
             raise CassetteError(f"Cannot read the cassette {file}: {exc}") from exc
         document = _yaml_load(text, file)
         if isinstance(document, Mapping) and "kclient_cassette" in document:
-            return cls(file, _read_kclient(document, file), exists=True)
+            interactions = _read_kclient(document, file)
+            return cls(file, interactions, exists=True, _written=len(interactions))
         if isinstance(document, Mapping) and "interactions" in document:
             return cls(file, _read_vcr(document, file), exists=True, read_only=True)
         raise CassetteError(f"{file} is not a cassette: expected 'kclient_cassette: 1' or VCR.py's 'interactions'.")
@@ -161,16 +165,21 @@ class Cassette:
     def find(self, request: RecordedRequest, match_on: Sequence[str], *, repeat: bool = True) -> Interaction | None:
         """The first unplayed interaction that matches ``request``; with ``repeat``, when all
         matching ones were played, the last of them again (a re-run notebook cell)."""
-        key = match_key(request, match_on)
-        last: int | None = None
-        for index, interaction in enumerate(self.interactions):
-            if match_key(interaction.request, match_on) != key:
-                continue
+        candidates = self._index(tuple(match_on)).get(match_key(request, match_on), [])
+        for index in candidates:
             if index not in self.played:
                 self.played.add(index)
-                return interaction
-            last = index
-        return self.interactions[last] if repeat and last is not None else None
+                return self.interactions[index]
+        return self.interactions[candidates[-1]] if repeat and candidates else None
+
+    def _index(self, match_on: tuple[str, ...]) -> dict[tuple[Any, ...], list[int]]:
+        """The interactions' positions by their match key (built once for each ``match_on``)."""
+        index = self._indexes.get(match_on)
+        if index is None:
+            index = self._indexes[match_on] = {}
+            for position, interaction in enumerate(self.interactions):
+                index.setdefault(match_key(interaction.request, match_on), []).append(position)
+        return index
 
     def closest(self, request: RecordedRequest) -> str | None:
         """The recorded request most like ``request`` (for the error of a request not recorded)."""
@@ -179,33 +188,47 @@ class Cassette:
         return close[0] if close else None
 
     def append(self, interaction: Interaction) -> None:
+        position = len(self.interactions)
         self.interactions.append(interaction)
-        self.played.add(len(self.interactions) - 1)
+        self.played.add(position)
+        for match_on, index in self._indexes.items():
+            index.setdefault(match_key(interaction.request, match_on), []).append(position)
         self.dirty = True
 
     def clear(self) -> None:
         """Forget every interaction (mode ``all`` records them anew)."""
         self.interactions.clear()
         self.played.clear()
+        self._indexes.clear()
+        self._written = 0
         self.dirty = True
 
     def save(self) -> None:
-        """Write the file (atomically: a reader never sees half of it) if anything was recorded."""
+        """Write what was recorded since the last save. The first write (and the one after
+        ``clear``) writes the whole file atomically; later ones append the new interactions, so a
+        long recording never rewrites what is already on disk."""
         if not self.dirty:
             return
         if self.read_only:
             raise CassetteError(f"{self.path} is a VCR.py cassette, replayed only: record into a new file.")
-        text = dump(self.interactions)
+        if not self.exists or self._written == 0:
+            self._write_whole()
+        else:
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(_dump_items(self.interactions[self._written :]))
+        self._written = len(self.interactions)
+        self.exists, self.dirty = True, False
+
+    def _write_whole(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
+                out.write(dump(self.interactions))
             os.replace(temporary, self.path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        self.exists, self.dirty = True, False
 
 
 # --- from live requests and answers ---------------------------------------------------------
@@ -344,54 +367,104 @@ def now() -> str:
 
 
 def dump(interactions: Sequence[Interaction]) -> str:
-    """The YAML text of a kclient cassette."""
-    import yaml
-
-    document = {
-        "kclient_cassette": FORMAT,
-        "interactions": [
-            {
-                "recorded_at": interaction.recorded_at,
-                "request": {
-                    "method": interaction.request.method,
-                    "url": interaction.request.url,
-                    "headers": [_Pair(pair) for pair in interaction.request.headers],
-                    "body": _body_out(interaction.request.body),
-                },
-                "response": _response_out(interaction.response),
-            }
-            for interaction in interactions
-        ],
-    }
-    header = "# A kclient cassette: recorded HTTP exchanges, replayed by kclient.plugins.record.Record.\n"
-    text: str = yaml.dump(document, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=120)
-    return header + text
+    """The YAML text of a kclient cassette: a header, then the interactions, last in the file so
+    that new ones can be appended (``_dump_items``)."""
+    header = (
+        "# A kclient cassette: recorded HTTP exchanges, replayed by kclient.plugins.record.Record.\n"
+        f"kclient_cassette: {FORMAT}\n"
+    )
+    if not interactions:
+        return header + "interactions: []\n"
+    return header + "interactions:\n" + _dump_items(interactions)
 
 
-def _response_out(response: RecordedResponse) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "status": response.status,
-        "reason": response.reason,
-        "http_version": response.http_version,
-        "elapsed": response.elapsed,
-        "headers": [_Pair(pair) for pair in response.headers],
-        "body": _body_out(response.body),
-    }
-    if response.chunks is not None:
-        out["chunks"] = [{"at": round(at, 6), **(_body_out(piece) or {"text": ""})} for at, piece in response.chunks]
-    return out
+def _dump_items(interactions: Sequence[Interaction]) -> str:
+    """Interactions as the items of the YAML list ``interactions:`` (``- recorded_at: ...``).
+
+    Written by hand for this one shape (PyYAML's emitter costs more than a loopback request):
+    scalars as JSON strings, which are YAML's double-quoted scalars, and text bodies of several
+    lines as literal blocks (``|``) that read and diff as the text itself. The tests read every
+    kind of body back with PyYAML.
+    """
+    out: list[str] = []
+    for interaction in interactions:
+        request, response = interaction.request, interaction.response
+        out.append(f"- recorded_at: {_quote(interaction.recorded_at)}\n  request:\n")
+        out.append(f"    method: {_quote(request.method)}\n    url: {_quote(request.url)}\n")
+        out.append(_headers_out(request.headers, "    "))
+        out.append(_body_text(request.body, "    body", "      "))
+        out.append(f"  response:\n    status: {response.status}\n    reason: {_quote(response.reason)}\n")
+        out.append(f"    http_version: {_quote(response.http_version)}\n    elapsed: {response.elapsed:.6f}\n")
+        out.append(_headers_out(response.headers, "    "))
+        out.append(_body_text(response.body, "    body", "      "))
+        if response.chunks is not None:
+            out.append("    chunks:\n" if response.chunks else "    chunks: []\n")
+            for at, piece in response.chunks:
+                key, value = _body_value(piece)
+                out.append(f"    - at: {at:.6f}\n      {key}: {_quote(value)}\n")
+    return "".join(out)
 
 
-def _body_out(body: bytes | None) -> dict[str, str] | None:
-    if body is None:
-        return None
+#: What YAML does not allow in a document (its printable set), and its YAML 1.1 line breaks.
+_UNPRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _quote(text: str) -> str:
+    """``text`` as a YAML double-quoted scalar: a JSON string (JSON escapes are YAML's), with
+    what YAML cannot hold as it is escaped too."""
+    return _UNPRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def _headers_out(headers: Sequence[tuple[str, str]], indent: str) -> str:
+    if not headers:
+        return f"{indent}headers: []\n"
+    lines = "".join(f"{indent}- [{_quote(name)}, {_quote(value)}]\n" for name, value in headers)
+    return f"{indent}headers:\n{lines}"
+
+
+def _body_value(body: bytes) -> tuple[str, str]:
+    """``("text", ...)`` for UTF-8 text without control characters, else ``("base64", ...)``."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        return {"base64": base64.b64encode(body).decode("ascii")}
+        return "base64", base64.b64encode(body).decode("ascii")
     if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
-        return {"base64": base64.b64encode(body).decode("ascii")}
-    return {"text": text}
+        return "base64", base64.b64encode(body).decode("ascii")
+    return "text", text
+
+
+def _body_text(body: bytes | None, key: str, indent: str) -> str:
+    if body is None:
+        return f"{key}: null\n"
+    kind, value = _body_value(body)
+    if kind == "text" and _fits_block(value):
+        return f"{key}:\n{indent}text: {_block(value, indent + '  ')}"
+    return f"{key}:\n{indent}{kind}: {_quote(value)}\n"
+
+
+def _fits_block(text: str) -> bool:
+    """Whether a literal block (``|``) holds ``text`` exactly: several lines, no carriage
+    return, not starting with a space or a line break, only printable characters."""
+    return (
+        "\n" in text.rstrip("\n")
+        and "\r" not in text
+        and not text.startswith((" ", "\t", "\n"))
+        and all(c.isprintable() or c in "\t\n" for c in text)
+    )
+
+
+def _block(text: str, indent: str) -> str:
+    """``text`` as a literal block, chomped as it ends: ``|-`` no final line break, ``|`` one,
+    ``|+`` more."""
+    body = text.rstrip("\n")
+    ending = len(text) - len(body)
+    indicator = "|-" if ending == 0 else "|" if ending == 1 else "|+"
+    lines = "\n".join(indent + line if line else "" for line in body.split("\n"))
+    return f"{indicator}\n{lines}\n" + "\n" * max(ending - 1, 0)
 
 
 def _yaml_load(text: str, file: Path) -> Any:
@@ -399,8 +472,9 @@ def _yaml_load(text: str, file: Path) -> Any:
         import yaml
     except ImportError as exc:
         raise CassetteError("Cassettes are YAML: pip install 'kclient[record]' (PyYAML).") from exc
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when PyYAML was built with it
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=loader)  # a safe loader
     except yaml.YAMLError as exc:
         raise CassetteError(f"{file} is not valid YAML: {exc}") from exc
 
@@ -527,27 +601,3 @@ def _decompress(body: bytes, coding: str, file: Path, number: int) -> bytes:
             f"{file}: VCR.py interaction {number}: its {coding} body cannot be decoded ({exc})."
         ) from exc
     raise CassetteError(f"{file}: VCR.py interaction {number} has a {coding} body, which kclient cannot decode.")
-
-
-@functools.cache
-def _dumper() -> type[Any]:
-    """The YAML dumper, built when first used (``import kclient`` does not import yaml): multi-line
-    text as literal blocks (``|``), so that a body reads and diffs as it is."""
-    import yaml
-
-    class Dumper(yaml.SafeDumper):
-        pass
-
-    def text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
-
-    def pair(dumper: yaml.SafeDumper, value: _Pair) -> yaml.SequenceNode:
-        return dumper.represent_sequence("tag:yaml.org,2002:seq", list(value), flow_style=True)
-
-    Dumper.add_representer(str, text)
-    Dumper.add_representer(_Pair, pair)
-    return Dumper
-
-
-class _Pair(tuple[str, str]):
-    """A header (name and value), written on one line: ``[Content-Type, application/json]``."""

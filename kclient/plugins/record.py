@@ -33,8 +33,8 @@ while recording and refused while replaying, with a message that says so.
 
 Secrets never reach the file: see ``kclient._cassette`` (the format, the scrubbing, VCR.py's
 cassettes). ``before_record(interaction)`` may change an interaction or drop it (``None``).
-The file is written atomically, at most every half second while recording and when the
-client closes.
+The file is written at most every half second while recording and when the client closes:
+whole (atomically) the first time, then by appending what is new.
 """
 
 from __future__ import annotations
