@@ -266,20 +266,34 @@ def recorded_response(
 
 
 def scrub_interaction(
-    interaction: Interaction, secrets: Sequence[str], masked_headers: Iterable[str] = ()
+    interaction: Interaction,
+    secrets: Sequence[str],
+    masked_headers: Iterable[str] = (),
+    *,
+    request_scrubbed: bool = False,
 ) -> Interaction:
-    """``interaction`` with its secrets replaced (headers, URL, bodies, chunks)."""
+    """``interaction`` with its secrets replaced (headers, URL, bodies, chunks); with
+    ``request_scrubbed`` its request is already (``recorded_request``)."""
     response = interaction.response
     headers = tuple((name, scrub(_header(name, value, masked_headers), secrets)) for name, value in response.headers)
     body = _scrub_bytes(response.body, secrets)
     chunks = (
         None if response.chunks is None else tuple((at, _scrub_bytes(piece, secrets)) for at, piece in response.chunks)
     )
-    return replace(
-        interaction,
-        request=_scrub_request(interaction.request, secrets, masked_headers),
-        response=replace(response, headers=headers, body=body, chunks=chunks),
+    request = interaction.request
+    if request_scrubbed:  # masked already: only the answer's secrets (a Set-Cookie value) may be left
+        request = RecordedRequest(
+            request.method,
+            scrub(request.url, secrets),
+            tuple((name, scrub(value, secrets)) for name, value in request.headers),
+            None if request.body is None else _scrub_bytes(request.body, secrets),
+        )
+    else:
+        request = _scrub_request(request, secrets, masked_headers)
+    scrubbed = RecordedResponse(
+        response.status, response.reason, response.http_version, headers, body, chunks, response.elapsed
     )
+    return Interaction(request, scrubbed, interaction.recorded_at)
 
 
 def match_key(request: RecordedRequest, match_on: Sequence[str]) -> tuple[Any, ...]:
@@ -405,6 +419,8 @@ def _dump_items(interactions: Sequence[Interaction]) -> str:
     return "".join(out)
 
 
+#: Control characters other than tab and line breaks: a body holding one is written as base64.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: What YAML does not allow in a document (its printable set), and its YAML 1.1 line breaks.
 _UNPRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -412,6 +428,8 @@ _UNPRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000
 def _quote(text: str) -> str:
     """``text`` as a YAML double-quoted scalar: a JSON string (JSON escapes are YAML's), with
     what YAML cannot hold as it is escaped too."""
+    if text.isascii() and "\x7f" not in text:  # JSON's escapes are all YAML needs
+        return json.dumps(text)
     return _UNPRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
 
 
@@ -432,7 +450,7 @@ def _body_value(body: bytes) -> tuple[str, str]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return "base64", base64.b64encode(body).decode("ascii")
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
+    if _CONTROL.search(text) is not None:
         return "base64", base64.b64encode(body).decode("ascii")
     return "text", text
 
@@ -453,7 +471,7 @@ def _fits_block(text: str) -> bool:
         "\n" in text.rstrip("\n")
         and "\r" not in text
         and not text.startswith((" ", "\t", "\n"))
-        and all(c.isprintable() or c in "\t\n" for c in text)
+        and text.replace("\n", "").replace("\t", "").isprintable()
     )
 
 

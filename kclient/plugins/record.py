@@ -53,7 +53,6 @@ from .._cassette import (
     Interaction,
     RecordedRequest,
     now,
-    raw_request,
     recorded_request,
     recorded_response,
     scrub_interaction,
@@ -166,7 +165,7 @@ class Record(Plugin):
                 return _replayed(request, found, timing=self.config.replay_timing)
         if not self.recording:
             raise self._unrecorded(key)
-        return await self._record(request, proceed)
+        return await self._record(request, key, proceed)
 
     def _unrecorded(self, key: RecordedRequest) -> UnrecordedRequestError:
         closest = self.cassette.closest(key)
@@ -181,29 +180,27 @@ class Record(Plugin):
             closest=closest,
         )
 
-    async def _record(self, request: Request, proceed: Send) -> Response:
+    async def _record(self, request: Request, key: RecordedRequest, proceed: Send) -> Response:
         started = time.perf_counter()
         response = await proceed(request)
         if response.is_closed:  # an engine that hands over a body already read
-            self._keep(request, response, response.content, None, time.perf_counter() - started)
+            self._keep(_Exchange(request, key, response), response.content, None, time.perf_counter() - started)
             return response
-        return _teed(
-            response, lambda body, chunks: self._keep(request, response, body, chunks, time.perf_counter() - started)
-        )
 
-    def _keep(
-        self,
-        request: Request,
-        response: Response,
-        body: bytes,
-        chunks: list[tuple[float, bytes]] | None,
-        elapsed: float,
-    ) -> None:
-        interaction = Interaction(
-            raw_request(request), recorded_response(request, response, body, chunks, elapsed), now()
-        )
+        def done(body: bytes, chunks: list[tuple[float, bytes]]) -> None:
+            self._keep(_Exchange(request, key, response), body, chunks, time.perf_counter() - started)
+
+        return _teed(response, done)
+
+    def _keep(self, exchange: _Exchange, body: bytes, chunks: list[tuple[float, bytes]] | None, elapsed: float) -> None:
+        """Record one exchange: its request as it was matched (``key``, scrubbed already), its
+        answer scrubbed with the secrets of both sides."""
+        request, response = exchange.request, exchange.response
+        answer = recorded_response(request, response, body, chunks, elapsed)
         secrets = secret_values(request, self.config.masked_headers, response_headers=response.headers)
-        kept: Interaction | None = scrub_interaction(interaction, secrets, self.config.masked_headers)
+        kept: Interaction | None = scrub_interaction(
+            Interaction(exchange.key, answer, now()), secrets, self.config.masked_headers, request_scrubbed=True
+        )
         if self.config.before_record is not None and kept is not None:
             kept = self.config.before_record(kept)
         if kept is None:
@@ -235,6 +232,15 @@ class Record(Plugin):
 
     async def on_close(self) -> None:
         self.save()
+
+
+@dataclass(frozen=True, slots=True)
+class _Exchange:
+    """A request being recorded: as sent, as matched (scrubbed), and its answer."""
+
+    request: Request
+    key: RecordedRequest
+    response: Response
 
 
 def _replayed(request: Request, interaction: Interaction, *, timing: bool) -> Response:
