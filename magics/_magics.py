@@ -48,6 +48,7 @@ from ._httpfile import HttpRequestTemplate, parse_http_templates
 from ._items import parse_line_request
 from ._kernel_client import KernelClient, parse_settings
 from ._options import USAGE, MagicOptions, split_options
+from ._recording import cassette_words, recording_state
 from ._run_table import RunReport
 from ._spec import RequestSpec
 from ._views import ClientSummary, EngineTable, Responses, StatusView
@@ -240,12 +241,12 @@ class KClientMagics(Magics):
             self._recording = None
             self._restart_kernel_client()
             return _Bundle({"text/plain": "Recording off: the kernel client sends to the network again."})
-        path, options = _cassette_words("record", words)
+        path, options = cassette_words("record", words)
         return self._start_recording(path, options.pop("mode", "once"), options)
 
     def _do_replay(self, words: list[str]) -> Any:
         """``%kclient replay FILE [--match PARTS]``: answers from the cassette only (mode none)."""
-        path, options = _cassette_words("replay", words)
+        path, options = cassette_words("replay", words)
         if "mode" in options:
             raise KClientMagicError("%kclient replay takes no --mode: it replays only (%kclient record has modes).")
         return self._start_recording(path, "none", options)
@@ -266,18 +267,8 @@ class KClientMagics(Magics):
         return self.kernel.use(engine, self.kernel.settings)
 
     def _recording_state(self) -> str:
-        from kclient.plugins.record import Record
-
         client = self.kernel.current
-        record = client.plugin(Record) if client is not None and self._recording is not None else None
-        if record is None:
-            return "Nothing is recorded or replayed: %kclient record FILE records, %kclient replay FILE replays."
-        what = "Replaying" if not record.recording else "Recording into" if not record.replaying else "Recording"
-        held = len(record.cassette.interactions)
-        return (
-            f"{what} {record.config.cassette} (mode {record.config.mode}): {held} interaction(s) held, "
-            f"{record.replayed} replayed, {record.recorded} recorded. %kclient record off stops."
-        )
+        return recording_state(client if self._recording is not None else None)
 
     def _environment(self, options: MagicOptions, folder: Path) -> Environment:
         """The environment of ``.http`` requests (``--env``, else ``%config KClientMagics.env``) from
@@ -580,33 +571,6 @@ def _selected(templates: list[HttpRequestTemplate], name: str | None) -> list[Ht
         names = ", ".join(template.name for template in templates if template.name) or "no named requests"
         raise KClientMagicError(f"--name {name}: no request is named {name!r} (there are: {names}).")
     return found
-
-
-def _cassette_words(command: str, words: list[str]) -> tuple[str, dict[str, Any]]:
-    """``FILE [--mode M] [--match method,path]`` of ``%kclient record`` / ``replay``."""
-    usage = f"%kclient {command} FILE.yaml" + (" [--mode once|new_episodes|none|all]" if command == "record" else "")
-    usage += " [--match method,url,body,...]"
-    rest = list(words)
-    options: dict[str, Any] = {}
-    path = None
-    while rest:
-        word = rest.pop(0)
-        if word in ("--mode", "--match"):
-            if not rest:
-                raise KClientMagicError(f"{word} needs a value: {usage}.")
-            value = rest.pop(0)
-            options[word[2:] if word == "--mode" else "match_on"] = (
-                tuple(value.split(",")) if word == "--match" else value
-            )
-        elif word.startswith("-"):
-            raise KClientMagicError(f"Unknown option {word!r}: {usage}.")
-        elif path is None:
-            path = word
-        else:
-            raise KClientMagicError(f"One cassette file, not {path!r} and {word!r}: {usage}.")
-    if path is None:
-        raise KClientMagicError(f"Name the cassette: {usage}.")
-    return path, options
 
 
 def _raise_for_checks(report: RunReport) -> None:
