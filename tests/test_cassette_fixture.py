@@ -10,7 +10,7 @@ from extras import needs
 pytestmark = needs("httpbin", "yaml")
 pytest_plugins = ["pytester"]
 
-USER_TESTS = '''
+USER_TESTS = """
 import os
 
 import pytest
@@ -33,7 +33,7 @@ def test_shared(kclient_cassette):
     with HttpClient("CIO", kclient_cassette.install) as client:
         assert client.blocking.get(BASE + "/anything/shared?x=1").status == 200
     assert kclient_cassette.path.name == "cassette.yaml"
-'''
+"""
 
 
 def test_the_fixture_records_then_replays(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
