@@ -65,7 +65,7 @@ BROWSER := $(PY) -m pytest -m browser tests/browser
 # naming the version when the machine lacks it. See README, "Tests".
 SUPPORTED_PYTHONS := 3.11 3.12 3.13
 OTHER_PYTHONS = $(filter-out $(shell test -x $(PY) && $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])'),$(SUPPORTED_PYTHONS))
-CORE_EXTRAS := jupyter,aiohttp,urllib3,http2,socks,compression,progress,demo,websocket,record,test
+CORE_EXTRAS := jupyter,aiohttp,urllib3,http2,socks,compression,progress,demo,websocket,record,cache,test
 CORE_ENGINES := CIO,Aiohttp
 CORE := -m "not browser and not slow and not reliability and not bench"
 

@@ -53,6 +53,7 @@ class SendOrder(IntEnum):
     CUSTOM = 550
     LOGGING = 600
     READ = 700
+    CACHE = 720
     RECORD = 750
     PROGRESS = 800
 

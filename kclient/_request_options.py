@@ -42,7 +42,8 @@ class RequestOptions(TypedDict, total=False):
     (HttpRedirect), ``expect_success`` (HttpCallValidator), ``retry`` (HttpRequestRetry: a
     number of retries, 0 for none, or a dict of its options), ``on_upload`` and
     ``on_download`` (BodyProgress: called with bytes so far and the total, or None when
-    unknown). A third-party plugin's options pass the same way (typed as ``**options``).
+    unknown), ``cache`` (HttpCache: ``"use"``, ``"refresh"``, ``"bypass"`` or
+    ``"only-if-cached"``). A third-party plugin's options pass the same way (typed as ``**options``).
     """
 
     params: ParamsInput
@@ -58,6 +59,7 @@ class RequestOptions(TypedDict, total=False):
     retry: int | Mapping[str, Any]
     on_upload: Callable[[int, int | None], object]
     on_download: Callable[[int, int | None], object]
+    cache: str
 
 
 #: The request options that plugins read (kept in ``Request.attributes``), each with its plugin.
@@ -67,4 +69,5 @@ PLUGIN_OPTIONS = {
     "retry": "HttpRequestRetry",
     "on_upload": "BodyProgress",
     "on_download": "BodyProgress",
+    "cache": "HttpCache",
 }

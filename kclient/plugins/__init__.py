@@ -3,7 +3,8 @@
 ``DEFAULT_PLUGINS`` are installed on every client, each with its default options:
 ``c.install(HttpRedirect, max_redirects=5)`` changes one, ``c.uninstall(HttpRedirect)``
 removes it. The default plugins and the small ones are imported with ``kclient``; the
-others (Auth, HttpCookies, Logging, ContentNegotiation, BodyProgress, HttpRequestRetry, Record)
+others (Auth, HttpCookies, Logging, ContentNegotiation, BodyProgress, HttpRequestRetry, Record,
+HttpCache)
 on first use, so that ``import kclient`` stays cheap.
 """
 
@@ -20,6 +21,7 @@ from .validator import HttpCallValidator, HttpCallValidatorConfig
 
 if TYPE_CHECKING:
     from .auth import Auth, AuthConfig, AuthProvider, BasicAuth, BearerAuth, BearerTokens
+    from .cache import CacheMode, HttpCache, HttpCacheConfig
     from .content import Codec, ContentNegotiation, ContentNegotiationConfig, JsonCodec
     from .cookies import (
         AcceptAllCookiesStorage,
@@ -44,6 +46,7 @@ __all__ = [
     "BearerTokens",
     "BodyProgress",
     "BodyProgressConfig",
+    "CacheMode",
     "Codec",
     "ConstantCookiesStorage",
     "ContentNegotiation",
@@ -53,6 +56,8 @@ __all__ = [
     "DEFAULT_PLUGINS",
     "DefaultRequest",
     "DefaultRequestConfig",
+    "HttpCache",
+    "HttpCacheConfig",
     "HttpCallValidator",
     "HttpCallValidatorConfig",
     "HttpCookies",
@@ -102,6 +107,7 @@ LAZY = {
     **dict.fromkeys(["BodyProgress", "BodyProgressConfig", "ProgressCallback"], "progress"),
     **dict.fromkeys(["HttpRequestRetry", "HttpRequestRetryConfig"], "retry"),
     **dict.fromkeys(["Record", "RecordConfig"], "record"),
+    **dict.fromkeys(["CacheMode", "HttpCache", "HttpCacheConfig"], "cache"),
 }
 
 

@@ -42,7 +42,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -62,6 +62,7 @@ from .._models import Request, Response
 from .._plugin import Plugin, PluginConfig, Send, SendOrder
 from .._redact import secret_values
 from .._settings import setting
+from .._stored_body import kept_response, teed
 from .._ws_channel import HANDSHAKE_ATTRIBUTE
 
 __all__ = ["Mode", "Record", "RecordConfig"]
@@ -190,7 +191,7 @@ class Record(Plugin):
         def done(body: bytes, chunks: list[tuple[float, bytes]]) -> None:
             self._keep(_Exchange(request, key, response), body, chunks, time.perf_counter() - started)
 
-        return _teed(response, done)
+        return teed(response, done)
 
     def _keep(self, exchange: _Exchange, body: bytes, chunks: list[tuple[float, bytes]] | None, elapsed: float) -> None:
         """Record one exchange: its request as it was matched (``key``, scrubbed already), its
@@ -245,90 +246,15 @@ class _Exchange:
 
 def _replayed(request: Request, interaction: Interaction, *, timing: bool) -> Response:
     """A response built from ``interaction``, its body given chunk by chunk as recorded."""
-    from multidict import CIMultiDict
-
     recorded = interaction.response
-    headers = CIMultiDict(recorded.headers)
-    headers["Content-Length"] = str(len(recorded.body))
     chunks = recorded.chunks if recorded.chunks is not None else ((0.0, recorded.body),)
-    response = Response(
+    return kept_response(
+        request,
         recorded.status,
-        request=request,
-        headers=headers,
-        reason=recorded.reason or None,
+        recorded.headers,
+        chunks,
+        reason=recorded.reason,
         http_version=recorded.http_version,
-        stream=_Chunks(chunks, timing=timing),
+        source="cassette",
+        timing=timing,
     )
-    response.source = "cassette"
-    return response
-
-
-class _Chunks:
-    """A recorded body as a response stream: its chunks, optionally at their recorded times."""
-
-    def __init__(self, chunks: Iterable[tuple[float, bytes]], *, timing: bool) -> None:
-        self._chunks = list(chunks)
-        self._timing = timing
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[bytes]:
-        started = time.monotonic()
-        for at, piece in self._chunks:
-            if self._timing:
-                wait = at - (time.monotonic() - started)
-                if wait > 0:
-                    import anyio
-
-                    await anyio.sleep(wait)
-            if piece:
-                yield piece
-
-    async def aclose(self) -> None:
-        self._chunks = []
-
-
-def _teed(response: Response, done: Callable[[bytes, list[tuple[float, bytes]]], None]) -> Response:
-    """``response`` with a stream that keeps what it gives, and tells ``done`` once, at the end
-    of the body or when it is closed first (a stream the caller stopped: what came is kept)."""
-    tee = _Tee(response, done)
-    copy = Response(
-        response.status,
-        request=response.request,
-        headers=response.headers,
-        reason=response.reason,
-        http_version=response.http_version,
-        stream=tee,
-        url=response.url,
-    )
-    copy.source = response.source
-    return copy
-
-
-class _Tee:
-    def __init__(self, response: Response, done: Callable[[bytes, list[tuple[float, bytes]]], None]) -> None:
-        self._response = response
-        self._done: Callable[[bytes, list[tuple[float, bytes]]], None] | None = done
-        self._chunks: list[tuple[float, bytes]] = []
-        self._started = time.perf_counter()
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[bytes]:
-        async for piece in self._response.aiter_bytes():
-            self._chunks.append((time.perf_counter() - self._started, piece))
-            yield piece
-        self._finish()
-
-    def _finish(self) -> None:
-        done, self._done = self._done, None
-        if done is not None:
-            done(b"".join(piece for _, piece in self._chunks), self._chunks)
-
-    async def aclose(self) -> None:
-        try:
-            await self._response.aclose()
-        finally:
-            self._finish()

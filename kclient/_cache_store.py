@@ -1,0 +1,315 @@
+"""Where the HttpCache plugin keeps responses: in memory, or in a folder that outlives the kernel.
+
+Both stores are bounded in bytes and forget the least recently used responses first. Entries
+are kept by cache key (the URL), several per key (the variants a ``Vary`` header tells apart).
+
+The folder store keeps one file per key, written whole to a temporary file and renamed over
+the old one, so two kernels sharing a folder never read a torn file: the last writer of a key
+wins (a variant may be lost, never corrupted). A file that cannot be read (another version,
+a disk fault) is a miss and is removed. Eviction scans the folder when the bytes written since
+the last scan could have passed the bound; a kernel killed while writing leaves a temporary
+file that the next scan removes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+import warnings
+from collections import OrderedDict
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+__all__ = ["CacheStore", "CachedResponse", "FolderStore", "MemoryStore", "vary_digest"]
+
+#: The version of the folder store's files; a file of another version is a miss.
+FORMAT = 1
+_SUFFIX = ".kcache"
+#: A temporary file older than this (seconds) was left by a writer that died.
+_STALE_TEMPORARY = 60.0
+
+
+def vary_digest(value: str | None) -> str | None:
+    """What a store keeps of a request header a response varies on: a digest, so that a
+    ``Vary: Authorization`` or ``Cookie`` never puts the credential itself in the store."""
+    return None if value is None else hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    """One stored response: the request it answered (method, URL, the digests of the headers
+    it varies on) and the response (decoded body, without the transfer headers)."""
+
+    id: str
+    method: str
+    url: str
+    vary: tuple[tuple[str, str | None], ...]
+    status: int
+    reason: str
+    http_version: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    stored_at: float
+
+    @staticmethod
+    def new_id() -> str:
+        return uuid.uuid4().hex
+
+    @property
+    def size(self) -> int:
+        """Bytes this entry takes, about (the body and the headers)."""
+        return len(self.body) + sum(len(name) + len(value) + 4 for name, value in self.headers) + len(self.url) + 64
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "method": self.method,
+            "url": self.url,
+            "vary": [list(pair) for pair in self.vary],
+            "status": self.status,
+            "reason": self.reason,
+            "version": self.http_version,
+            "headers": [list(pair) for pair in self.headers],
+            "body": self.body,
+            "stored": self.stored_at,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> CachedResponse:
+        return cls(
+            id=str(data["id"]),
+            method=str(data["method"]),
+            url=str(data["url"]),
+            vary=tuple((str(name), None if digest is None else str(digest)) for name, digest in data["vary"]),
+            status=int(data["status"]),
+            reason=str(data["reason"]),
+            http_version=str(data["version"]),
+            headers=tuple((str(name), str(value)) for name, value in data["headers"]),
+            body=bytes(data["body"]),
+            stored_at=float(data["stored"]),
+        )
+
+
+class CacheStore(Protocol):
+    """What HttpCache needs of a store (kclient's two, or your own)."""
+
+    max_size: int
+
+    def entries(self, key: str) -> list[CachedResponse]:
+        """The responses kept for ``key`` (a use: they become the most recently used)."""
+        ...
+
+    def put(self, key: str, entry: CachedResponse) -> None:
+        """Keep ``entry`` under ``key``, replacing the one with the same ``id``."""
+        ...
+
+    def remove(self, key: str, ids: Collection[str]) -> None:
+        """Forget the entries of ``key`` whose ``id`` is in ``ids``."""
+        ...
+
+    def clear(self) -> None:
+        """Forget everything."""
+        ...
+
+    def __len__(self) -> int:
+        """The number of keys kept."""
+        ...
+
+
+def _replaced(entries: list[CachedResponse], entry: CachedResponse) -> list[CachedResponse]:
+    return [*(kept for kept in entries if kept.id != entry.id), entry]
+
+
+class MemoryStore:
+    """Responses in this process's memory, at most ``max_size`` bytes."""
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max_size
+        self._keys: OrderedDict[str, list[CachedResponse]] = OrderedDict()
+        self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"<MemoryStore {len(self._keys)} key(s), {self.size} of {self.max_size} bytes>"
+
+    def entries(self, key: str) -> list[CachedResponse]:
+        entries = self._keys.get(key)
+        if entries is None:
+            return []
+        self._keys.move_to_end(key)
+        return list(entries)
+
+    def put(self, key: str, entry: CachedResponse) -> None:
+        self._set(key, _replaced(self._keys.get(key, []), entry))
+        while self.size > self.max_size and len(self._keys) > 1:
+            oldest = next(iter(self._keys))
+            self._set(oldest, [])
+        if self.size > self.max_size:  # one entry larger than the whole store
+            self._set(key, [])
+
+    def remove(self, key: str, ids: Collection[str]) -> None:
+        entries = self._keys.get(key)
+        if entries is not None:
+            self._set(key, [entry for entry in entries if entry.id not in ids])
+
+    def clear(self) -> None:
+        self._keys.clear()
+        self.size = 0
+
+    def _set(self, key: str, entries: list[CachedResponse]) -> None:
+        old = self._keys.pop(key, None)
+        if old is not None:
+            self.size -= sum(entry.size for entry in old)
+        if entries:
+            self._keys[key] = entries
+            self.size += sum(entry.size for entry in entries)
+
+
+class FolderStore:
+    """Responses in files under ``folder``, at most ``max_size`` bytes; safe to share between
+    processes (see the module docstring)."""
+
+    def __init__(self, folder: Path, max_size: int) -> None:
+        import msgpack  # hishel's own dependency: binary bodies as they are, fast both ways
+
+        self._msgpack = msgpack
+        self.folder = folder
+        self.max_size = max_size
+        self._warned = False
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            from ._errors import ConfigError
+
+            raise ConfigError(f"the cache folder {folder} cannot be created: {exc}") from exc
+        self._written_since_scan = 0
+        self._scanned_size = self._scan(evict=True)
+
+    def __repr__(self) -> str:
+        size = self._scanned_size + self._written_since_scan
+        return f"<FolderStore {self.folder}: about {size} of {self.max_size} bytes>"
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._files())
+
+    def _file(self, key: str) -> Path:
+        return self.folder / (hashlib.sha256(key.encode()).hexdigest()[:40] + _SUFFIX)
+
+    def _files(self) -> Iterator[os.DirEntry[str]]:
+        try:
+            with os.scandir(self.folder) as found:
+                yield from (entry for entry in found if entry.name.endswith(_SUFFIX))
+        except FileNotFoundError:
+            return
+
+    def _read(self, key: str) -> list[CachedResponse]:
+        path = self._file(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            self._warn(f"could not read {path.name}: {exc}")
+            return []
+        try:
+            document = self._msgpack.unpackb(data)
+            if document.get("format") != FORMAT or document.get("key") != key:
+                raise ValueError(f"format {document.get('format')!r}")
+            return [CachedResponse.from_wire(item) for item in document["entries"]]
+        except Exception:  # torn by a disk fault, or another version's: a miss, and forgotten
+            path.unlink(missing_ok=True)
+            return []
+
+    def _write(self, key: str, entries: list[CachedResponse]) -> None:
+        path = self._file(key)
+        if not entries:
+            path.unlink(missing_ok=True)
+            return
+        document = {"format": FORMAT, "key": key, "entries": [entry.to_wire() for entry in entries]}
+        data = self._msgpack.packb(document, use_bin_type=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            with open(temporary, "wb") as file:
+                file.write(data)
+            os.replace(temporary, path)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            self._warn(f"could not write {path.name}: {exc}")
+            return
+        self._written_since_scan += len(data)
+        if self._scanned_size + self._written_since_scan > self.max_size:
+            self._scanned_size = self._scan(evict=True)
+            self._written_since_scan = 0
+
+    def _warn(self, message: str) -> None:
+        if not self._warned:  # once: a full disk must not flood the notebook
+            self._warned = True
+            warnings.warn(f"HttpCache: {message}; requests go on uncached", RuntimeWarning, stacklevel=2)
+
+    def entries(self, key: str) -> list[CachedResponse]:
+        entries = self._read(key)
+        if entries:
+            with suppress(OSError):
+                os.utime(self._file(key))  # recently used: evicted last
+        return entries
+
+    def put(self, key: str, entry: CachedResponse) -> None:
+        self._write(key, _replaced(self._read(key), entry))
+
+    def remove(self, key: str, ids: Collection[str]) -> None:
+        entries = self._read(key)
+        kept = [entry for entry in entries if entry.id not in ids]
+        if len(kept) != len(entries):
+            self._write(key, kept)
+
+    def clear(self) -> None:
+        for entry in list(self._files()):
+            Path(entry.path).unlink(missing_ok=True)
+        self._scanned_size = self._written_since_scan = 0
+
+    def _scan(self, *, evict: bool) -> int:
+        """The folder's size; with ``evict``, least recently used files removed until it is
+        under nine tenths of ``max_size`` (one process evicts at a time where locks exist)."""
+        with self._locked():
+            now = time.time()
+            files: list[tuple[float, int, str]] = []
+            with os.scandir(self.folder) as found:
+                for entry in found:
+                    try:
+                        stat = entry.stat()
+                    except FileNotFoundError:
+                        continue
+                    if entry.name.endswith(".tmp") and now - stat.st_mtime > _STALE_TEMPORARY:
+                        Path(entry.path).unlink(missing_ok=True)
+                    elif entry.name.endswith(_SUFFIX):
+                        files.append((stat.st_mtime, stat.st_size, entry.path))
+            total = sum(size for _, size, _ in files)
+            if evict and total > self.max_size:
+                files.sort()
+                for _, size, path in files:
+                    if total <= self.max_size * 0.9:
+                        break
+                    Path(path).unlink(missing_ok=True)
+                    total -= size
+            return total
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            import fcntl
+        except ImportError:  # Windows: evictions may overlap, which only removes a file twice
+            yield
+            return
+        with open(self.folder / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)

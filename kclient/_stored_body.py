@@ -1,0 +1,130 @@
+"""Bodies kept aside and given back: a response whose stream keeps what it gives (``teed``),
+and a response answered from kept chunks (``kept_response``). The Record plugin (cassettes) and
+the HttpCache plugin share them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+
+from ._models import Request, Response
+
+__all__ = ["Kept", "kept_response", "teed"]
+
+#: Told once the body is complete: the whole body and its chunks (seconds since the start, piece).
+Kept = Callable[[bytes, list[tuple[float, bytes]]], None]
+
+
+def kept_response(
+    request: Request,
+    status: int,
+    headers: Iterable[tuple[str, str]],
+    chunks: Sequence[tuple[float, bytes]],
+    *,
+    reason: str | None,
+    http_version: str,
+    source: str,
+    timing: bool = False,
+) -> Response:
+    """A response to ``request`` built from kept parts (decoded body, so without the transfer
+    headers), its body given chunk by chunk (with the kept pauses when ``timing``)."""
+    from multidict import CIMultiDict
+
+    with_length = CIMultiDict(headers)
+    with_length["Content-Length"] = str(sum(len(piece) for _, piece in chunks))
+    response = Response(
+        status,
+        request=request,
+        headers=with_length,
+        reason=reason or None,
+        http_version=http_version,
+        stream=_Chunks(chunks, timing=timing),
+    )
+    response.source = source
+    return response
+
+
+class _Chunks:
+    """A kept body as a response stream: its chunks, optionally at their kept times."""
+
+    def __init__(self, chunks: Iterable[tuple[float, bytes]], *, timing: bool) -> None:
+        self._chunks = list(chunks)
+        self._timing = timing
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        started = time.monotonic()
+        for at, piece in self._chunks:
+            if self._timing:
+                wait = at - (time.monotonic() - started)
+                if wait > 0:
+                    import anyio
+
+                    await anyio.sleep(wait)
+            if piece:
+                yield piece
+
+    async def aclose(self) -> None:
+        self._chunks = []
+
+
+def teed(response: Response, done: Kept, *, keep_up_to: int | None = None, whole_only: bool = False) -> Response:
+    """``response`` with a stream that keeps what it gives, and tells ``done`` once, at the end
+    of the body or when it is closed first (a stream the caller stopped: what came is kept).
+
+    With ``keep_up_to``, a body that grows past that many bytes is let go (memory stays bounded)
+    and ``done`` is not told; with ``whole_only``, nor is it for a body closed before its end."""
+    tee = _Tee(response, done, keep_up_to, whole_only)
+    copy = Response(
+        response.status,
+        request=response.request,
+        headers=response.headers,
+        reason=response.reason,
+        http_version=response.http_version,
+        stream=tee,
+        url=response.url,
+    )
+    copy.source = response.source
+    return copy
+
+
+class _Tee:
+    def __init__(self, response: Response, done: Kept, keep_up_to: int | None, whole_only: bool) -> None:
+        self._response = response
+        self._whole_only = whole_only
+        self._done: Kept | None = done
+        self._chunks: list[tuple[float, bytes]] = []
+        self._kept = 0
+        self._keep_up_to = keep_up_to
+        self._started = time.perf_counter()
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        async for piece in self._response.aiter_bytes():
+            if self._done is not None:
+                self._kept += len(piece)
+                if self._keep_up_to is not None and self._kept > self._keep_up_to:
+                    self._done = None
+                    self._chunks = []
+                else:
+                    self._chunks.append((time.perf_counter() - self._started, piece))
+            yield piece
+        self._whole_only = False  # the body is whole
+        self._finish()
+
+    def _finish(self) -> None:
+        done, self._done = self._done, None
+        if done is not None:
+            done(b"".join(piece for _, piece in self._chunks), self._chunks)
+
+    async def aclose(self) -> None:
+        try:
+            await self._response.aclose()
+        finally:
+            if self._whole_only:
+                self._done = None
+            self._finish()
