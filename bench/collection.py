@@ -32,7 +32,7 @@ from typing import Any
 SERVER = r"""
 import asyncio, socket
 body = b'{"id": 1, "name": "ada", "tags": ["a", "b"]}'
-head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Id: 7\r\n"
+head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Id: 7\r\n" + EXTRA
 answer = head + b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
 
 async def serve(reader, writer):
@@ -55,8 +55,10 @@ asyncio.run(main())
 """
 
 
-def start_server() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+def start_server(headers: str = "") -> tuple[subprocess.Popen[str], str]:
+    """The server in a process of its own, answering ``headers`` (``"Name: value\\r\\n"``...) too."""
+    code = SERVER.replace("EXTRA", repr(headers.encode()))
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     port = int(process.stdout.readline())
     with socket.create_connection(("127.0.0.1", port), timeout=5):

@@ -5,7 +5,9 @@ are kept by cache key (the URL), several per key (the variants a ``Vary`` header
 
 The folder store keeps one file per key, written whole to a temporary file and renamed over
 the old one, so two kernels sharing a folder never read a torn file: the last writer of a key
-wins (a variant may be lost, never corrupted). A file that cannot be read (another version,
+wins (a variant may be lost, never corrupted). A thread of the store's own writes a moment
+(``WRITE_BEHIND``) after an answer is stored, off the request's path; this process reads what
+waits at once, other processes once it is written, and the client's close writes what is left. A file that cannot be read (another version,
 a disk fault) is a miss and is removed. Eviction scans the folder when the bytes written since
 the last scan could have passed the bound; a kernel killed while writing leaves a temporary
 file that the next scan removes.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 import uuid
 import warnings
@@ -30,6 +33,8 @@ __all__ = ["CacheStore", "CachedResponse", "FolderStore", "MemoryStore", "vary_d
 #: The version of the folder store's files; a file of another version is a miss.
 FORMAT = 1
 _SUFFIX = ".kcache"
+#: Seconds the writer waits after an answer is stored, so that a burst is written in one pass.
+WRITE_BEHIND = 0.05
 #: A temporary file older than this (seconds) was left by a writer that died.
 _STALE_TEMPORARY = 60.0
 
@@ -58,7 +63,8 @@ class CachedResponse:
 
     @staticmethod
     def new_id() -> str:
-        return uuid.uuid4().hex
+        """A random id, spelt as a UUID's hex (as hishel names entries)."""
+        return os.urandom(16).hex()
 
     @property
     def size(self) -> int:
@@ -116,6 +122,10 @@ class CacheStore(Protocol):
         """Forget everything."""
         ...
 
+    def close(self) -> None:
+        """Called when the client closes: write what waits to be written."""
+        ...
+
     def __len__(self) -> int:
         """The number of keys kept."""
         ...
@@ -163,6 +173,9 @@ class MemoryStore:
         self._keys.clear()
         self.size = 0
 
+    def close(self) -> None:
+        """Nothing to write."""
+
     def _set(self, key: str, entries: list[CachedResponse]) -> None:
         old = self._keys.pop(key, None)
         if old is not None:
@@ -191,13 +204,26 @@ class FolderStore:
             raise ConfigError(f"the cache folder {folder} cannot be created: {exc}") from exc
         self._written_since_scan = 0
         self._scanned_size = self._scan(evict=True)
+        # Written behind by a thread of the store's own: what waits (and what is being written)
+        # answers this process's reads, so it never misses what it has just stored.
+        self._lock = threading.Lock()
+        self._pending: dict[str, list[CachedResponse]] = {}
+        self._writing: dict[str, list[CachedResponse]] = {}
+        self._wake = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._closed = False
 
     def __repr__(self) -> str:
         size = self._scanned_size + self._written_since_scan
         return f"<FolderStore {self.folder}: about {size} of {self.max_size} bytes>"
 
     def __len__(self) -> int:
-        return sum(1 for _ in self._files())
+        names = {entry.name for entry in self._files()}
+        with self._lock:
+            for layer in (self._writing, self._pending):  # the later layer wins
+                for key, entries in layer.items():
+                    (names.add if entries else names.discard)(self._file(key).name)
+        return len(names)
 
     def _file(self, key: str) -> Path:
         return self.folder / (hashlib.sha256(key.encode()).hexdigest()[:40] + _SUFFIX)
@@ -253,7 +279,19 @@ class FolderStore:
             self._warned = True
             warnings.warn(f"HttpCache: {message}; requests go on uncached", RuntimeWarning, stacklevel=2)
 
+    def _current(self, key: str) -> list[CachedResponse] | None:
+        """What this process stored for ``key`` and has not written yet (call under the lock)."""
+        for layer in (self._pending, self._writing):
+            entries = layer.get(key)
+            if entries is not None:
+                return list(entries)
+        return None
+
     def entries(self, key: str) -> list[CachedResponse]:
+        with self._lock:
+            current = self._current(key)
+        if current is not None:
+            return current
         entries = self._read(key)
         if entries:
             with suppress(OSError):
@@ -261,15 +299,62 @@ class FolderStore:
         return entries
 
     def put(self, key: str, entry: CachedResponse) -> None:
-        self._write(key, _replaced(self._read(key), entry))
+        with self._lock:
+            current = self._current(key)
+        self._later(key, _replaced(self._read(key) if current is None else current, entry))
 
     def remove(self, key: str, ids: Collection[str]) -> None:
-        entries = self._read(key)
+        with self._lock:
+            current = self._current(key)
+        entries = self._read(key) if current is None else current
         kept = [entry for entry in entries if entry.id not in ids]
         if len(kept) != len(entries):
-            self._write(key, kept)
+            self._later(key, kept)
+
+    def _later(self, key: str, entries: list[CachedResponse]) -> None:
+        with self._lock:
+            self._pending[key] = entries
+            closed = self._closed
+            if self._writer is None and not closed:
+                self._writer = threading.Thread(target=self._write_behind, name="kclient-cache-writer", daemon=True)
+                self._writer.start()
+        if closed:
+            self.flush()
+        else:
+            self._wake.set()
+
+    def _write_behind(self) -> None:
+        while not self._closed:  # set before close() wakes the writer: seen after its last pass
+            self._wake.wait()
+            if not self._closed:
+                time.sleep(WRITE_BEHIND)  # a burst of answers: one pass
+            self._wake.clear()
+            self.flush()
+
+    def flush(self) -> None:
+        """Write now what waits to be written."""
+        with self._lock:
+            batch, self._pending = self._pending, {}
+            self._writing.update(batch)
+        for key, entries in batch.items():
+            self._write(key, entries)
+            with self._lock:
+                if self._writing.get(key) is entries:
+                    del self._writing[key]
+
+    def close(self) -> None:
+        """Write what waits and stop the writer (the store still works, writing at once)."""
+        self._closed = True
+        self._wake.set()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.join()
+        self.flush()
 
     def clear(self) -> None:
+        with self._lock:
+            self._pending.clear()
+            self._writing.clear()
         for entry in list(self._files()):
             Path(entry.path).unlink(missing_ok=True)
         self._scanned_size = self._written_since_scan = 0

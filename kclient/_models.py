@@ -230,6 +230,15 @@ class Response:
         self._iterators.append(chunks)
         return chunks
 
+    def wrap_stream(self, wrap: Callable[[ResponseStream], ResponseStream]) -> bool:
+        """Put ``wrap(stream)`` in place of the body's stream before anyone reads it (a plugin
+        that keeps a copy of the body: Record, HttpCache); False when there is no stream to wrap
+        (the body was handed over read, or reading has begun)."""
+        if self._stream is None or self._closed or self._iterators:
+            return False
+        self._stream = wrap(self._stream)
+        return True
+
     def limit_reads(self, seconds: float, timed_out: Callable[[], KClientError]) -> None:
         """Bound the reads of a streamed body to ``seconds`` in all; past them a read raises ``timed_out()``.
 

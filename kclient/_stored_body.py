@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 
-from ._models import Request, Response
+from ._errors import ResponseNotReadError
+from ._models import Request, Response, ResponseStream
 
 __all__ = ["Kept", "kept_response", "teed"]
 
@@ -71,50 +72,57 @@ class _Chunks:
 
 
 def teed(response: Response, done: Kept, *, keep_up_to: int | None = None, whole_only: bool = False) -> Response:
-    """``response`` with a stream that keeps what it gives, and tells ``done`` once, at the end
+    """``response``, its stream now keeping what it gives and telling ``done`` once, at the end
     of the body or when it is closed first (a stream the caller stopped: what came is kept).
 
     With ``keep_up_to``, a body that grows past that many bytes is let go (memory stays bounded)
-    and ``done`` is not told; with ``whole_only``, nor is it for a body closed before its end."""
-    tee = _Tee(response, done, keep_up_to, whole_only)
-    copy = Response(
-        response.status,
-        request=response.request,
-        headers=response.headers,
-        reason=response.reason,
-        http_version=response.http_version,
-        stream=tee,
-        url=response.url,
-    )
-    copy.source = response.source
-    return copy
+    and ``done`` is not told; with ``whole_only``, nor is it for a body closed before its end.
+    A body handed over already read is told at once."""
+    if not response.wrap_stream(lambda stream: _Tee(stream, done, keep_up_to, whole_only)) and response.is_closed:
+        try:
+            body = response.content
+        except ResponseNotReadError:  # closed before it was read: nothing whole to keep
+            return response
+        if keep_up_to is None or len(body) <= keep_up_to:
+            done(body, [(0.0, body)])
+    return response
 
 
 class _Tee:
-    def __init__(self, response: Response, done: Kept, keep_up_to: int | None, whole_only: bool) -> None:
-        self._response = response
-        self._whole_only = whole_only
+    """An engine's stream that keeps what it gives (an iterator of its own, not a generator:
+    leaving early leaves nothing for the garbage collector to finalize)."""
+
+    def __init__(self, stream: ResponseStream, done: Kept, keep_up_to: int | None, whole_only: bool) -> None:
+        self._stream = stream
+        self._source: AsyncIterator[bytes] | None = None
         self._done: Kept | None = done
         self._chunks: list[tuple[float, bytes]] = []
         self._kept = 0
         self._keep_up_to = keep_up_to
+        self._whole_only = whole_only
+        self._closed = False
         self._started = time.perf_counter()
 
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._iterate()
+    def __aiter__(self) -> _Tee:
+        self._source = self._stream.__aiter__()
+        return self
 
-    async def _iterate(self) -> AsyncIterator[bytes]:
-        async for piece in self._response.aiter_bytes():
-            if self._done is not None:
-                self._kept += len(piece)
-                if self._keep_up_to is not None and self._kept > self._keep_up_to:
-                    self._done = None
-                    self._chunks = []
-                else:
-                    self._chunks.append((time.perf_counter() - self._started, piece))
-            yield piece
-        self._whole_only = False  # the body is whole
-        self._finish()
+    async def __anext__(self) -> bytes:
+        assert self._source is not None
+        try:
+            piece = await self._source.__anext__()
+        except StopAsyncIteration:
+            self._whole_only = False  # the body is whole
+            self._finish()
+            raise
+        if self._done is not None:
+            self._kept += len(piece)
+            if self._keep_up_to is not None and self._kept > self._keep_up_to:
+                self._done = None
+                self._chunks = []
+            else:
+                self._chunks.append((time.perf_counter() - self._started, piece))
+        return piece
 
     def _finish(self) -> None:
         done, self._done = self._done, None
@@ -122,8 +130,15 @@ class _Tee:
             done(b"".join(piece for _, piece in self._chunks), self._chunks)
 
     async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         try:
-            await self._response.aclose()
+            source, self._source = self._source, None
+            closer = getattr(source, "aclose", None)
+            if closer is not None:
+                await closer()
+            await self._stream.aclose()
         finally:
             if self._whole_only:
                 self._done = None

@@ -4,7 +4,7 @@ come from the query, and the app counts what reached it, so a test tells a hit f
 ``GET /r/NAME?cc=max-age%3D60&etag=1&lm=3600&age=120&vary=Accept&expires=60&status=200``:
 
 * ``cc``: the Cache-Control header; ``expires``: an Expires header that many seconds ahead
-  (negative: behind); ``lm``: a Last-Modified that many seconds ago; ``age``: the Date header
+  (negative: behind); ``lm``: a Last-Modified that many seconds before the app started; ``age``: the Date header
   that many seconds ago (a response already that old); ``vary``: the Vary header;
   ``cookie``: a Set-Cookie header; ``gzip=1``: the body gzip-encoded; ``size``: a body of that
   many bytes; ``status``: the status.
@@ -31,6 +31,8 @@ class CacheOrigin:
         self.conditional: Counter[str] = Counter()
         self.versions: Counter[str] = Counter()
         self.requests: list[dict[str, str]] = []
+        #: Last-Modified times count back from here, so that they do not move between two requests.
+        self.started = time.time()
 
     def change(self, name: str) -> None:
         """The resource ``name`` changed: a new version, a new ETag."""
@@ -70,7 +72,7 @@ class CacheOrigin:
             answer.append(("ETag", etag))
         modified = None
         if "lm" in query:
-            modified = formatdate(now - float(query["lm"]) + self.versions[name], usegmt=True)
+            modified = formatdate(self.started - float(query["lm"]) + self.versions[name], usegmt=True)
             answer.append(("Last-Modified", modified))
         if method not in ("GET", "HEAD"):
             return 204, _encoded(answer), b""

@@ -184,9 +184,6 @@ class Record(Plugin):
     async def _record(self, request: Request, key: RecordedRequest, proceed: Send) -> Response:
         started = time.perf_counter()
         response = await proceed(request)
-        if response.is_closed:  # an engine that hands over a body already read
-            self._keep(_Exchange(request, key, response), response.content, None, time.perf_counter() - started)
-            return response
 
         def done(body: bytes, chunks: list[tuple[float, bytes]]) -> None:
             self._keep(_Exchange(request, key, response), body, chunks, time.perf_counter() - started)

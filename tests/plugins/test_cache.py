@@ -255,6 +255,7 @@ def test_stores_stay_under_their_bound_and_forget_the_least_recently_used(make: 
                 time.sleep(0.002)  # distinct modification times
     assert store.entries("k0") and not store.entries("k1")
     if isinstance(store, FolderStore):
+        store.close()
         size = sum(path.stat().st_size for path in (tmp_path / "cache").glob("*.kcache"))
         assert size <= 50_000
     else:
@@ -265,6 +266,7 @@ def test_the_folder_store_survives_torn_and_foreign_files(tmp_path: Path) -> Non
     folder = tmp_path / "cache"
     store = FolderStore(folder, 1 << 20)
     store.put("k", entry(b"kept"))
+    store.close()  # written now
     (path,) = folder.glob("*.kcache")
     path.write_bytes(path.read_bytes()[:10])  # torn by a disk fault
     assert store.entries("k") == [] and not path.exists()
@@ -281,13 +283,17 @@ def test_two_stores_on_one_folder_see_each_other(tmp_path: Path) -> None:
     folder = tmp_path / "cache"
     one, two = FolderStore(folder, 1 << 20), FolderStore(folder, 1 << 20)
     one.put("k", entry(b"from one"))
+    assert [kept.body for kept in one.entries("k")] == [b"from one"]  # read before it is written
+    one.flush()
     assert [kept.body for kept in two.entries("k")] == [b"from one"]
     two.put("k", entry(b"from two"))
+    two.close()
     assert [kept.body for kept in one.entries("k")] == [b"from one", b"from two"]
 
 
 def test_the_folder_store_warns_once_when_it_cannot_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = FolderStore(tmp_path / "cache", 1 << 20)
+    store.close()  # written at once from now on: the warning comes from this thread
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
