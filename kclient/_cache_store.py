@@ -7,10 +7,10 @@ The folder store keeps one file per key, written whole to a temporary file and r
 the old one, so two kernels sharing a folder never read a torn file: the last writer of a key
 wins (a variant may be lost, never corrupted). A thread of the store's own writes a moment
 (``WRITE_BEHIND``) after an answer is stored, off the request's path; this process reads what
-waits at once, other processes once it is written, and the client's close writes what is left. A file that cannot be read (another version,
-a disk fault) is a miss and is removed. Eviction scans the folder when the bytes written since
-the last scan could have passed the bound; a kernel killed while writing leaves a temporary
-file that the next scan removes.
+waits at once, other processes once it is written, and the client's close writes what is left.
+A file that cannot be read (another version, a disk fault) is a miss and is removed. Eviction
+scans the folder when the bytes written since the last scan could have passed the bound; a
+kernel killed while writing leaves a temporary file that the next scan removes.
 """
 
 from __future__ import annotations

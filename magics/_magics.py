@@ -1,9 +1,8 @@
 """``%kclient`` and ``%%kclient``: requests from a notebook, sent by the kernel client.
 
 ``%kclient`` with a subcommand manages the kernel client (``use``, ``engines``, ``close``,
-``join``, ``cancel``, ``state``, ``history``, ``run``, ``curl``, ``widget``, ``record``, ``replay``); with
-anything else it is a
-request in HTTPie's item syntax. ``%%kclient`` runs a cell of requests in the ``.http``
+``join``, ``cancel``, ``state``, ``history``, ``run``, ``curl``, ``widget``, ``record``,
+``replay``, ``cache``); with anything else it is a request in HTTPie's item syntax. ``%%kclient`` runs a cell of requests in the ``.http``
 format. Request text is never expanded by IPython (``$var``, ``{var}``): ``{{name}}`` is
 kclient's own interpolation, so JSON bodies stay as typed. Every request goes through
 ``kclient.run``, the reentrant runner, so the magics work inside the kernel's running
@@ -48,7 +47,7 @@ from ._httpfile import HttpRequestTemplate, parse_http_templates
 from ._items import parse_line_request
 from ._kernel_client import KernelClient, parse_settings
 from ._options import USAGE, MagicOptions, split_options
-from ._recording import cassette_words, recording_state
+from ._recording import KernelPlugins
 from ._run_table import RunReport
 from ._spec import RequestSpec
 from ._views import ClientSummary, EngineTable, Responses, StatusView
@@ -56,7 +55,20 @@ from ._views import ClientSummary, EngineTable, Responses, StatusView
 __all__ = ["KClientMagics"]
 
 #: Dispatched to ``_do_<name>(words)``; ``curl`` is taken before the line is split into words.
-SUBCOMMANDS = ("use", "engines", "close", "join", "cancel", "state", "history", "run", "widget", "record", "replay")
+SUBCOMMANDS = (
+    "use",
+    "engines",
+    "close",
+    "join",
+    "cancel",
+    "state",
+    "history",
+    "run",
+    "widget",
+    "record",
+    "replay",
+    "cache",
+)
 
 
 @magics_class
@@ -88,8 +100,8 @@ class KClientMagics(Magics):
         self.last_run: RunReport | None = None
         #: Private environment values by their names: ``%kclient history --http`` writes the names.
         self._secret_names: dict[str, str] = {}
-        #: The Record plugin's options while ``%kclient record`` / ``replay`` is on.
-        self._recording: dict[str, Any] | None = None
+        #: Record and HttpCache on the kernel client (``%kclient record``, ``replay``, ``cache``).
+        self.plugins = KernelPlugins(self._restart_kernel_client, lambda: self.kernel.current)
 
     # -- entry point --------------------------------------------------------------------------
     @no_var_expand
@@ -99,7 +111,7 @@ class KClientMagics(Magics):
 
         Line: ``%kclient [METHOD] URL [Header:value] [param==value] [field=value] [field:=json]
         [field@file]``, or a subcommand: use, engines, close, join, cancel, state, history,
-        run, curl, widget, record, replay. Cell: ``%%kclient [options] [<< var]`` and requests in the
+        run, curl, widget, record, replay, cache. Cell: ``%%kclient [options] [<< var]`` and requests in the
         .http format.
         """
         stripped = line.strip()
@@ -231,44 +243,22 @@ class KClientMagics(Magics):
         return self._send_http_text(text, options, path.resolve().parent, title=path.name)
 
     def _do_record(self, words: list[str]) -> Any:
-        """``%kclient record FILE [--mode M] [--match PARTS]``: the kernel client records into (and
-        replays from) a cassette; ``%kclient record off`` stops; ``%kclient record`` tells."""
-        if not words:
-            return _Bundle({"text/plain": self._recording_state()})
-        if words == ["off"]:
-            if self._recording is None:
-                raise KClientMagicError("Nothing is recorded or replayed: %kclient record FILE starts.")
-            self._recording = None
-            self._restart_kernel_client()
-            return _Bundle({"text/plain": "Recording off: the kernel client sends to the network again."})
-        path, options = cassette_words("record", words)
-        return self._start_recording(path, options.pop("mode", "once"), options)
+        """``%kclient record FILE [--mode M] [--match PARTS]`` (see ``KernelPlugins.record``)."""
+        return _Bundle({"text/plain": self.plugins.record(words)})
 
     def _do_replay(self, words: list[str]) -> Any:
-        """``%kclient replay FILE [--match PARTS]``: answers from the cassette only (mode none)."""
-        path, options = cassette_words("replay", words)
-        if "mode" in options:
-            raise KClientMagicError("%kclient replay takes no --mode: it replays only (%kclient record has modes).")
-        return self._start_recording(path, "none", options)
+        """``%kclient replay FILE [--match PARTS]``: answers from the cassette only."""
+        return _Bundle({"text/plain": self.plugins.replay(words)})
 
-    def _start_recording(self, path: str, mode: str, options: dict[str, Any]) -> Any:
-        self._recording = {"cassette": Path(path), "mode": mode, **options}
-        try:
-            self._restart_kernel_client()
-        except KClientMagicError:
-            self._recording = None
-            raise
-        return _Bundle({"text/plain": self._recording_state()})
+    def _do_cache(self, words: list[str]) -> Any:
+        """``%kclient cache memory|FOLDER``, ``clear``, ``off`` (see ``KernelPlugins.cache``)."""
+        return _Bundle({"text/plain": self.plugins.cache(words)})
 
     def _restart_kernel_client(self) -> HttpClient:
         """A new kernel client of the same engine and settings (the configure block changed)."""
         current = self.kernel.current
         engine = current.engine.name if current is not None else (self.engine or None)
         return self.kernel.use(engine, self.kernel.settings)
-
-    def _recording_state(self) -> str:
-        client = self.kernel.current
-        return recording_state(client if self._recording is not None else None)
 
     def _environment(self, options: MagicOptions, folder: Path) -> Environment:
         """The environment of ``.http`` requests (``--env``, else ``%config KClientMagics.env``) from
@@ -503,12 +493,9 @@ class KClientMagics(Magics):
         return namespace
 
     def _configure_client(self, c: HttpClientConfig) -> None:
-        """The default plugins (redirects, validation off, the User-Agent), and Record while
-        ``%kclient record`` or ``%kclient replay`` is on."""
-        if self._recording is not None:
-            from kclient.plugins.record import Record
-
-            c.install(Record, **self._recording)
+        """The default plugins (redirects, validation off, the User-Agent), and Record and
+        HttpCache while ``%kclient record``, ``replay`` or ``cache`` has them on."""
+        self.plugins.configure(c)
 
     def _display_options(self, options: MagicOptions | None = None) -> dict[str, Any]:
         return {

@@ -25,6 +25,9 @@ EXTRA_OF = {
     "urllib3": "urllib3",
     "httpx_sse": "test",
     "graphql": "test",
+    "hishel": "cache",
+    "yaml": "record",
+    "httpbin": "demo",
 }
 
 

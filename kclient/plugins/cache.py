@@ -280,7 +280,7 @@ def _memoize_cache_control() -> None:
     parse = getattr(_spec, "parse_cache_control", None)
     if parse is None or getattr(parse, "cache_info", None) is not None:
         return
-    _spec.parse_cache_control = functools.lru_cache(maxsize=512)(parse)
+    setattr(_spec, "parse_cache_control", functools.lru_cache(maxsize=512)(parse))  # noqa: B010
 
 
 # -- between kclient's models and hishel's -----------------------------------------------------
