@@ -50,6 +50,7 @@ import difflib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -99,6 +100,10 @@ __all__ = [
 _STREAMS = frozenset({"text/event-stream", "application/x-ndjson", "application/jsonl", "application/json-seq"})
 
 
+_SHARED: dict[Path, Cassette] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 @dataclass
 class Cassette:
     """The interactions of one file, and which of them this session has played.
@@ -116,6 +121,21 @@ class Cassette:
     _indexes: dict[tuple[str, ...], dict[tuple[Any, ...], list[int]]] = field(default_factory=dict, repr=False)
     #: How many of the interactions the file holds (what ``save`` appends after).
     _written: int = 0
+    #: Whether the file was there when the cassette was loaded (``exists`` turns true once saved).
+    found: bool = False
+    #: Emptied already by a ``mode="all"`` client (a shared cassette is renewed once).
+    renewed: bool = False
+
+    @classmethod
+    def shared(cls, path: str | os.PathLike[str]) -> Cassette:
+        """The cassette of ``path`` that this process's clients share (loaded on first use): one
+        file for a whole notebook, its interactions played in the order they were recorded."""
+        file = Path(path).resolve()
+        with _SHARED_LOCK:
+            cassette = _SHARED.get(file)
+            if cassette is None:
+                cassette = _SHARED[file] = cls.load(file)
+            return cassette
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Cassette:
@@ -128,7 +148,7 @@ class Cassette:
             raise CassetteError(f"Cannot read the cassette {file}: {exc}") from exc
         interactions, read_only = load_document(text, file)
         written = 0 if read_only else len(interactions)
-        return cls(file, interactions, exists=True, read_only=read_only, _written=written)
+        return cls(file, interactions, exists=True, read_only=read_only, _written=written, found=True)
 
     def find(self, request: RecordedRequest, match_on: Sequence[str], *, repeat: bool = True) -> Interaction | None:
         """The first unplayed interaction that matches ``request``; with ``repeat``, when all

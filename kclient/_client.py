@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -48,6 +49,8 @@ __all__ = ["HttpClient"]
 P = TypeVar("P", bound=Plugin)
 EngineChoice = type[Engine] | Engine | str | None
 _numbers = itertools.count(1)
+#: The variable that records or replays every client of the process (``kclient.plugins.record``).
+_ENVIRONMENT_CASSETTE = "KCLIENT_CASSETTE"
 
 
 class HttpClient:
@@ -89,6 +92,10 @@ class HttpClient:
         self._engine, self._owns_engine, self._chosen_by_default = _make_engine(
             engine_choice, config.engine_settings, registry or default_registry()
         )
+        if _ENVIRONMENT_CASSETTE in os.environ:
+            from .plugins.record import install_from_environment
+
+            install_from_environment(config, self._engine.name)
         self._plugins: dict[type[Plugin], Plugin] = config.installed_plugins()
         plugins = tuple(self._plugins.values())
         self._preparers = tuple(p for p in plugins if p.prepares_request())

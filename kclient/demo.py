@@ -40,6 +40,8 @@ class _Shared:
 
     lock = threading.Lock()
     server: DemoServer | None = None
+    #: The port ``serve()`` names while a notebook replays from a cassette (no server runs).
+    offline_port: int | None = None
 
 
 def _httpbin_app() -> Any:
@@ -166,7 +168,15 @@ def serve(port: int = 0) -> str:
 
     Calling it again (re-running a notebook's first cell) returns the same URL. ``port``
     only matters for the first call; asking for another port while it runs is an error.
+
+    While a whole notebook replays from a cassette (``KCLIENT_CASSETTE`` with
+    ``KCLIENT_RECORD_MODE=none``) no server starts: the URL is that of a port nothing listens
+    on, so a request the cassette does not hold fails rather than reaching a server.
     """
+    from .plugins.record import replaying_from_environment
+
+    if replaying_from_environment():
+        return f"http://127.0.0.1:{port or _unanswered_port()}"
     with _Shared.lock:
         server = _Shared.server
         if server is not None and server.running:
@@ -175,6 +185,16 @@ def serve(port: int = 0) -> str:
             return server.url
         _Shared.server = DemoServer(port).start()
         return _Shared.server.url
+
+
+def _unanswered_port() -> int:
+    """A port the OS just gave and took back: nothing listens on it (for a while, at least)."""
+    with _Shared.lock:
+        if _Shared.offline_port is None:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                _Shared.offline_port = probe.getsockname()[1]
+        return _Shared.offline_port
 
 
 def ws_url() -> str:

@@ -65,7 +65,7 @@ from .._settings import setting
 from .._stored_body import kept_response, teed
 from .._ws_channel import HANDSHAKE_ATTRIBUTE
 
-__all__ = ["Mode", "Record", "RecordConfig"]
+__all__ = ["Mode", "Record", "RecordConfig", "install_from_environment", "replaying_from_environment"]
 
 Mode = Literal["once", "new_episodes", "none", "all"]
 BeforeRecord = Callable[[Interaction], "Interaction | None"]
@@ -114,6 +114,7 @@ class RecordConfig(PluginConfig):
     allow_repeats: bool = setting(True, "Replay the last matching recording again once all were used.")
     replay_timing: bool = setting(False, "Replay a recorded stream's chunks with the pauses between them.")
     masked_headers: tuple[str, ...] = setting((), "More headers whose values never reach the file.", convert=_names)
+    share: bool = setting(False, "Share the file with this process's other clients on it (one cassette a notebook).")
     before_record: BeforeRecord | None = setting(
         None, "Function (interaction) -> interaction or None (not recorded), run before writing.", convert=_function
     )
@@ -129,16 +130,17 @@ class Record(Plugin):
 
     def __init__(self, config: RecordConfig) -> None:
         super().__init__(config)
-        self.cassette = Cassette.load(config.cassette)
-        existed = self.cassette.exists
+        self.cassette = Cassette.shared(config.cassette) if config.share else Cassette.load(config.cassette)
+        existed = self.cassette.found
         self.recording = config.mode in ("all", "new_episodes") or (config.mode == "once" and not existed)
         self.replaying = config.mode in ("none", "new_episodes") or (config.mode == "once" and existed)
         if self.recording and self.cassette.read_only:
             raise ConfigError(
                 f"{config.cassette} is a VCR.py cassette, replayed only: use mode='none', or record into a new file."
             )
-        if config.mode == "all":
+        if config.mode == "all" and not self.cassette.renewed:  # a shared file is renewed once
             self.cassette.clear()
+            self.cassette.renewed = True
         self.recorded = 0
         self.replayed = 0
         self._saved_at = 0.0
@@ -230,6 +232,34 @@ class Record(Plugin):
 
     async def on_close(self) -> None:
         self.save()
+
+
+#: A whole notebook (every client but Mock's) recorded into, or replayed from, one file.
+CASSETTE_VARIABLE = "KCLIENT_CASSETTE"
+#: The mode of ``KCLIENT_CASSETTE`` (``once`` by default; ``none`` also keeps the demo server down).
+MODE_VARIABLE = "KCLIENT_RECORD_MODE"
+#: What a request shares with its recording when a whole notebook is replayed: not the demo
+#: server's port, which the OS picks anew each run.
+NOTEBOOK_MATCH = ("method", "path", "query", "body")
+
+
+def install_from_environment(c: Any, engine_name: str) -> None:
+    """``KCLIENT_CASSETTE=notebooks/cassettes/04.yaml``: every client of the process records into
+    (and replays from) that one file, so a notebook runs again with no network
+    (``KCLIENT_RECORD_MODE=none``); Mock clients, which use no network, are left alone, and so
+    is a client that installs Record itself."""
+    file = os.environ.get(CASSETTE_VARIABLE)
+    if not file or engine_name == "Mock" or Record in c.plugins:
+        return
+    mode = os.environ.get(MODE_VARIABLE) or "once"
+    if mode not in ("once", "new_episodes", "none", "all"):
+        raise ConfigError(f"{MODE_VARIABLE} takes once, new_episodes, none or all, not {mode!r}")
+    c.install(Record, cassette=file, mode=mode, match_on=NOTEBOOK_MATCH, share=True)
+
+
+def replaying_from_environment() -> bool:
+    """True when ``KCLIENT_CASSETTE`` replays only: no server need answer."""
+    return bool(os.environ.get(CASSETTE_VARIABLE)) and os.environ.get(MODE_VARIABLE) == "none"
 
 
 @dataclass(frozen=True, slots=True)
