@@ -2,9 +2,10 @@
 
 ``%kclient`` with a subcommand manages the kernel client (``use``, ``engines``, ``close``,
 ``join``, ``cancel``, ``state``, ``history``, ``run``, ``curl``, ``widget``, ``record``,
-``replay``, ``cache``); with anything else it is a request in HTTPie's item syntax. ``%%kclient`` runs a cell of requests in the ``.http``
-format. Request text is never expanded by IPython (``$var``, ``{var}``): ``{{name}}`` is
-kclient's own interpolation, so JSON bodies stay as typed. Every request goes through
+``replay``, ``cache``); with anything else it is a request in HTTPie's item syntax.
+``%%kclient`` runs a cell of requests in the ``.http`` format. Request text is never
+expanded by IPython (``$var``, ``{var}``): ``{{name}}`` is kclient's own interpolation, so
+JSON bodies stay as typed. Every request goes through
 ``kclient.run``, the reentrant runner, so the magics work inside the kernel's running
 loop and share connections with ``await`` code.
 """
