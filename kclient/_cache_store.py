@@ -209,6 +209,7 @@ class FolderStore:
         self._lock = threading.Lock()
         self._pending: dict[str, list[CachedResponse]] = {}
         self._writing: dict[str, list[CachedResponse]] = {}
+        self._used: set[str] = set()
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._closed = False
@@ -270,9 +271,6 @@ class FolderStore:
             self._warn(f"could not write {path.name}: {exc}")
             return
         self._written_since_scan += len(data)
-        if self._scanned_size + self._written_since_scan > self.max_size:
-            self._scanned_size = self._scan(evict=True)
-            self._written_since_scan = 0
 
     def _warn(self, message: str) -> None:
         if not self._warned:  # once: a full disk must not flood the notebook
@@ -290,6 +288,8 @@ class FolderStore:
     def entries(self, key: str) -> list[CachedResponse]:
         with self._lock:
             current = self._current(key)
+            if current is not None:
+                self._used.add(key)  # used before it was written: its file is touched once it is
         if current is not None:
             return current
         entries = self._read(key)
@@ -338,9 +338,17 @@ class FolderStore:
             self._writing.update(batch)
         for key, entries in batch.items():
             self._write(key, entries)
-            with self._lock:
+        with self._lock:
+            used, self._used = self._used, set()
+            for key, entries in batch.items():
                 if self._writing.get(key) is entries:
                     del self._writing[key]
+        for key in used:  # read while waiting: as recently used as the files read
+            with suppress(OSError):
+                os.utime(self._file(key))
+        if self._scanned_size + self._written_since_scan > self.max_size:
+            self._scanned_size = self._scan(evict=True)
+            self._written_since_scan = 0
 
     def close(self) -> None:
         """Write what waits and stop the writer (the store still works, writing at once)."""
