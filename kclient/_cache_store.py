@@ -35,6 +35,11 @@ FORMAT = 1
 _SUFFIX = ".kcache"
 #: Seconds the writer waits after an answer is stored, so that a burst is written in one pass.
 WRITE_BEHIND = 0.05
+#: A file read is touched (its time made now, for eviction) when this process wrote another
+#: since, or when it is older than this (ns).
+_TOUCH_EVERY = 5_000_000_000
+#: The share of ``max_size`` the folder store keeps in memory of what it read.
+_RECENT_SHARE = 8
 #: A temporary file older than this (seconds) was left by a writer that died.
 _STALE_TEMPORARY = 60.0
 
@@ -210,6 +215,10 @@ class FolderStore:
         self._pending: dict[str, list[CachedResponse]] = {}
         self._writing: dict[str, list[CachedResponse]] = {}
         self._used: set[str] = set()
+        #: What this process read of files that have not changed since: (signature, entries, size).
+        self._recent: OrderedDict[str, tuple[tuple[int, int, int], list[CachedResponse], int]] = OrderedDict()
+        self._recent_size = 0
+        self._last_write_ns = 0
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._closed = False
@@ -237,22 +246,64 @@ class FolderStore:
             return
 
     def _read(self, key: str) -> list[CachedResponse]:
+        return self._read_file(key)[0]
+
+    def _read_file(self, key: str) -> tuple[list[CachedResponse], os.stat_result | None]:
+        """The entries of ``key``'s file and its ``stat`` (None: no file). A file this process
+        has read and that has not changed since (same inode, size and time) is not read again."""
         path = self._file(key)
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            self._forget_recent(key)
+            return [], None
+        except OSError as exc:
+            self._warn(f"could not read {path.name}: {exc}")
+            return [], None
+        signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        with self._lock:
+            known = self._recent.get(key)
+            if known is not None and known[0] == signature:
+                self._recent.move_to_end(key)
+                return list(known[1]), stat
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            return []
+            return [], None
         except OSError as exc:
             self._warn(f"could not read {path.name}: {exc}")
-            return []
+            return [], None
         try:
             document = self._msgpack.unpackb(data)
             if document.get("format") != FORMAT or document.get("key") != key:
                 raise ValueError(f"format {document.get('format')!r}")
-            return [CachedResponse.from_wire(item) for item in document["entries"]]
+            entries = [CachedResponse.from_wire(item) for item in document["entries"]]
         except Exception:  # torn by a disk fault, or another version's: a miss, and forgotten
             path.unlink(missing_ok=True)
-            return []
+            self._forget_recent(key)
+            return [], None
+        self._remember(key, signature, entries)
+        return entries, stat
+
+    def _remember(self, key: str, signature: tuple[int, int, int], entries: list[CachedResponse]) -> None:
+        """Keep what ``key``'s file held, as read, within ``_RECENT_SHARE`` of ``max_size``."""
+        size = sum(entry.size for entry in entries)
+        with self._lock:
+            self._forget_recent(key, locked=True)
+            self._recent[key] = (signature, entries, size)
+            self._recent_size += size
+            while self._recent_size > self.max_size // _RECENT_SHARE and self._recent:
+                _, (_, _, dropped) = self._recent.popitem(last=False)
+                self._recent_size -= dropped
+
+    def _forget_recent(self, key: str, *, locked: bool = False) -> None:
+        if not locked:
+            with self._lock:
+                self._forget_recent(key, locked=True)
+            return
+        known = self._recent.pop(key, None)
+        if known is not None:
+            self._recent_size -= known[2]
 
     def _write(self, key: str, entries: list[CachedResponse]) -> None:
         path = self._file(key)
@@ -271,6 +322,7 @@ class FolderStore:
             self._warn(f"could not write {path.name}: {exc}")
             return
         self._written_since_scan += len(data)
+        self._last_write_ns = time.time_ns()
 
     def _warn(self, message: str) -> None:
         if not self._warned:  # once: a full disk must not flood the notebook
@@ -292,10 +344,14 @@ class FolderStore:
                 self._used.add(key)  # used before it was written: its file is touched once it is
         if current is not None:
             return current
-        entries = self._read(key)
-        if entries:
+        entries, stat = self._read_file(key)
+        if stat is not None and (
+            stat.st_mtime_ns < self._last_write_ns or time.time_ns() - stat.st_mtime_ns > _TOUCH_EVERY
+        ):
+            touched = time.time_ns()  # recently used: evicted last (to a few seconds)
             with suppress(OSError):
-                os.utime(self._file(key))  # recently used: evicted last
+                os.utime(self._file(key), ns=(touched, touched))
+                self._remember(key, (stat.st_ino, stat.st_size, touched), entries)
         return entries
 
     def put(self, key: str, entry: CachedResponse) -> None:
@@ -363,6 +419,8 @@ class FolderStore:
         with self._lock:
             self._pending.clear()
             self._writing.clear()
+            self._recent.clear()
+            self._recent_size = 0
         for entry in list(self._files()):
             Path(entry.path).unlink(missing_ok=True)
         self._scanned_size = self._written_since_scan = 0
