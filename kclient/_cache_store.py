@@ -24,7 +24,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -65,16 +65,17 @@ class CachedResponse:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     stored_at: float
+    #: Bytes this entry takes, about (the body and the headers).
+    size: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        headers = sum(len(name) + len(value) + 4 for name, value in self.headers)
+        object.__setattr__(self, "size", len(self.body) + headers + len(self.url) + 64)
 
     @staticmethod
     def new_id() -> str:
         """A random id, spelt as a UUID's hex (as hishel names entries)."""
         return os.urandom(16).hex()
-
-    @property
-    def size(self) -> int:
-        """Bytes this entry takes, about (the body and the headers)."""
-        return len(self.body) + sum(len(name) + len(value) + 4 for name, value in self.headers) + len(self.url) + 64
 
     def to_wire(self) -> dict[str, Any]:
         return {
