@@ -217,3 +217,27 @@ def test_ws_bench_moves_every_message_and_prints_ratios() -> None:
     for by_client in rates.values():
         assert set(by_client) == {"kclient[CIO]", "kclient[Aiohttp]", "aiohttp", "websockets", "lean ceiling"}
         assert all(rate > 0 for rate in by_client.values())
+
+
+@needs("hishel")
+def test_cache_bench_measures_misses_and_hits_beside_the_default_client() -> None:
+    done = run_script("cache.py", "--requests", "50", "--rounds", "1", "--json")
+    assert done.returncode == 0, done.stderr
+    rates = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(rates) == {"default", "miss, memory", "miss, folder", "uncacheable", "hit, memory", "hit, folder"}
+    assert rates["default"]["vs_default"] == 1.0 and all(r["requests_per_s"] > 0 for r in rates.values())
+
+
+@needs("yaml")
+def test_record_bench_measures_a_miss_and_a_hit() -> None:
+    done = run_script("record.py", "--requests", "50", "--rounds", "1", "--json")
+    assert done.returncode == 0, done.stderr
+    rates = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(rates) == {"default", "record (miss)", "replay (hit)"}
+    assert all(r["requests_per_s"] > 0 for r in rates.values())
+
+
+def test_collection_bench_runs_a_chained_collection() -> None:
+    done = run_script("collection.py", "--requests", "50", "--rounds", "1")
+    assert done.returncode == 0, done.stderr
+    assert "collection" in done.stdout and "requests/s" in done.stdout
