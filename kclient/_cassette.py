@@ -58,7 +58,6 @@ from typing import TYPE_CHECKING, Any
 
 from ._cassette_file import (
     FORMAT,
-    TRANSFER_HEADERS,
     Interaction,
     RecordedRequest,
     RecordedResponse,
@@ -76,6 +75,7 @@ from ._redact import (
     scrub,
     secret_values,
 )
+from ._stored_body import TRANSFER_HEADERS, is_stream
 
 if TYPE_CHECKING:
     from ._models import Request, Response
@@ -97,7 +97,6 @@ __all__ = [
 ]
 
 #: Media types whose chunks are kept, to replay them one by one.
-_STREAMS = frozenset({"text/event-stream", "application/x-ndjson", "application/jsonl", "application/json-seq"})
 
 
 _SHARED: dict[Path, Cassette] = {}
@@ -241,8 +240,7 @@ def recorded_response(
     headers = header_pairs(
         (name, value) for name, value in response.headers.items() if name.lower() not in TRANSFER_HEADERS
     )
-    media = (response.headers.get("Content-Type") or "").partition(";")[0].strip().lower()
-    if media not in _STREAMS:
+    if not is_stream(response):
         chunks = None
     return RecordedResponse(
         response.status,

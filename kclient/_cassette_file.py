@@ -35,10 +35,10 @@ from typing import Any
 
 from ._errors import CassetteError
 from ._redact import mask_header_value, mask_url_text
+from ._stored_body import TRANSFER_HEADERS
 
 __all__ = [
     "FORMAT",
-    "TRANSFER_HEADERS",
     "Interaction",
     "RecordedRequest",
     "RecordedResponse",
@@ -50,7 +50,6 @@ __all__ = [
 
 FORMAT = 1
 #: Headers an engine sets for its own transfer: not recorded (replay sets Content-Length itself).
-TRANSFER_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"})
 
 
 @dataclass(frozen=True)

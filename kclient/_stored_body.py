@@ -10,10 +10,21 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from ._errors import ResponseNotReadError
 from ._models import Request, Response, ResponseStream
 
-__all__ = ["Kept", "kept_response", "teed"]
+__all__ = ["STREAM_MEDIA", "TRANSFER_HEADERS", "Kept", "is_stream", "kept_response", "teed"]
+
+#: Headers of the transfer, not of the body kept (which is decoded): left out of what is kept.
+TRANSFER_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"})
+#: Media types of bodies that are streams of items (events, JSON lines): kept chunk by chunk
+#: by a cassette, never by a cache.
+STREAM_MEDIA = frozenset({"text/event-stream", "application/x-ndjson", "application/jsonl", "application/json-seq"})
 
 #: Told once the body is complete: the whole body and its chunks (seconds since the start, piece).
 Kept = Callable[[bytes, list[tuple[float, bytes]]], None]
+
+
+def is_stream(response: Response) -> bool:
+    """Is ``response``'s body a stream of items (``STREAM_MEDIA``)?"""
+    return (response.headers.get("Content-Type") or "").partition(";")[0].strip().lower() in STREAM_MEDIA
 
 
 def kept_response(

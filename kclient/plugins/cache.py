@@ -30,8 +30,8 @@ stage, so redirects, retries, cookies and Auth see cached answers as they see th
 digests: a store holds no credential. A body larger than ``max_entry_size`` passes through
 uncached without being held in memory, and responses that could never be reused (no
 freshness and no validator) are not stored, nor are 500, 502, 503 and 504 (a retry, or a cell
-run again, reaches the server: RFC 9111 lets a cache decline to store). Streams of events and WebSocket handshakes pass
-through.
+run again, reaches the server: RFC 9111 lets a cache decline to store). Streams of items
+(events, JSON lines) and WebSocket handshakes pass through.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from .._errors import ConfigError, InvalidRequestError
 from .._models import Request, Response
 from .._plugin import Plugin, PluginConfig, Send, SendOrder
 from .._settings import setting
-from .._stored_body import kept_response, teed
+from .._stored_body import TRANSFER_HEADERS, is_stream, kept_response, teed
 from .._ws_channel import HANDSHAKE_ATTRIBUTE
 
 if TYPE_CHECKING:
@@ -59,11 +59,9 @@ __all__ = ["CacheMode", "HttpCache", "HttpCacheConfig"]
 
 CacheMode = Literal["use", "refresh", "bypass", "only-if-cached"]
 _MODES = ("use", "refresh", "bypass", "only-if-cached")
-#: Response headers that describe the transfer, not the body kept (which is decoded).
-_NOT_KEPT = frozenset(
-    {"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive", "set-cookie", "age"}
-)
-_STREAMS = ("text/event-stream",)
+#: Response headers never kept: the transfer's, cookies (set when first received) and the age
+#: (the cache gives its own).
+_NOT_KEPT = TRANSFER_HEADERS | {"set-cookie", "age"}
 #: Server errors that say "not now": never stored, so that a retry or a cell run again asks anew.
 _TRANSIENT = frozenset({500, 502, 503, 504})
 
@@ -198,7 +196,7 @@ class HttpCache(Plugin):
             and response.status not in _TRANSIENT
             and not _directive(request, "no-store")
             and _reusable(response)
-            and not _is_stream(response)
+            and not is_stream(response)
         ):
             return self._store(request, key, response, state.response.headers)
         return response
@@ -301,10 +299,6 @@ def _directive(request: Request, name: str) -> bool:
 
 def _asks_for_events(request: Request) -> bool:
     return "text/event-stream" in request.headers.get("Accept", "")
-
-
-def _is_stream(response: Response) -> bool:
-    return (response.headers.get("Content-Type") or "").partition(";")[0].strip().lower() in _STREAMS
 
 
 def _reusable(response: Response) -> bool:
