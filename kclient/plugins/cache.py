@@ -150,19 +150,17 @@ class HttpCache(Plugin):
             return await proceed(request)
         hishel = self._hishel
         key = _key(request)
-        asked = _asked(request, mode)
         stored = {entry.id: entry for entry in self.store.entries(key)}
         # hishel sees the variants this request selects (Vary): it would otherwise forget the
         # others when one of them is validated or replaced
         safe = request.method in ("GET", "HEAD")
-        seen = [_entry(hishel, entry, request) for entry in stored.values() if not safe or _selects(request, entry)]
-        state: Any = hishel.IdleClient(options=self._options).next(asked, seen)
+        seen = [_entry(entry, request) for entry in stored.values() if not safe or _selects(request, entry)]
+        state: Any = hishel.IdleClient(options=self._options).next(_asked(request, key, mode), seen)
         if isinstance(state, hishel.FromCache):
             self.hits += 1
             return self._answer(request, stored[state.entry.id.hex], state.entry.response.headers)
         if mode == "only-if-cached" or _directive(request, "only-if-cached"):
             return _gateway_timeout(request)
-        self.misses += 1
         superseded: set[str] = set()
         if isinstance(state, hishel.NeedRevalidation):
             sent = request.copy()
@@ -171,25 +169,25 @@ class HttpCache(Plugin):
                 if value is not None:
                     sent.headers[name] = value
             response = await proceed(sent)
-            if response.status != 304:  # a full answer: none of the stored ones is fit any more
-                superseded = {entry.id.hex for entry in state.revalidating_entries}
-                state = state.next(_answer_of(hishel, response))
-            else:
+            if response.status == 304:
                 await response.aclose()
-                state = self._validated(state.next(_answer_of(hishel, response)), key, stored)
+                state, refreshed = self._validated(state.next(_answer_of(response)), key, stored)
                 if isinstance(state, hishel.FromCache):
-                    self.misses -= 1
                     self.revalidated += 1
-                    entry = next((item for item in self.store.entries(key) if item.id == state.entry.id.hex), None)
-                    return self._answer(request, entry or stored[state.entry.id.hex], state.entry.response.headers)
+                    entry = refreshed.get(state.entry.id.hex) or stored[state.entry.id.hex]
+                    return self._answer(request, entry, state.entry.response.headers)
                 # a 304 that validates nothing stored: ask again, unconditionally
                 response = await proceed(request)
-                state = state.next(_answer_of(hishel, response))
+            else:  # a full answer: none of the stored ones is fit any more
+                superseded = {entry.id.hex for entry in state.revalidating_entries}
+            self.misses += 1
+            state = state.next(_answer_of(response))
         else:
+            self.misses += 1
             response = await proceed(request)
             if not state.entries_to_invalidate and not _reusable(response):
                 return response  # nothing to forget, nothing worth storing: hishel need not look
-            state = state.next(_answer_of(hishel, response))
+            state = state.next(_answer_of(response))
         state = self._invalidated(state, key, superseded)
         if (
             isinstance(state, hishel.StoreAndUse)
@@ -211,14 +209,19 @@ class HttpCache(Plugin):
             self.store.remove(key, ids)
         return state
 
-    def _validated(self, state: Any, key: str, stored: Mapping[str, CachedResponse]) -> Any:
-        """After a ``304``: the stored responses it freshens updated, the others forgotten."""
+    def _validated(
+        self, state: Any, key: str, stored: Mapping[str, CachedResponse]
+    ) -> tuple[Any, dict[str, CachedResponse]]:
+        """After a ``304``: the stored responses it freshens updated (and returned by id), the
+        others forgotten."""
         state = self._invalidated(state, key, set())
+        refreshed: dict[str, CachedResponse] = {}
         if isinstance(state, self._hishel.NeedToBeUpdated):
             for updated in state.updating_entries:
-                self.store.put(key, _refreshed(stored[updated.id.hex], updated.response.headers))
+                entry = refreshed[updated.id.hex] = _refreshed(stored[updated.id.hex], updated.response.headers)
+                self.store.put(key, entry)
             state = state.next()
-        return state
+        return state, refreshed
 
     def _answer(self, request: Request, entry: CachedResponse, decided: hishel.Headers) -> Response:
         headers = [(name, value) for name, value in entry.headers if name.lower() != "age"]
@@ -318,18 +321,20 @@ def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return grouped
 
 
-def _asked(request: Request, mode: str) -> hishel.Request:
+def _asked(request: Request, key: str, mode: str) -> hishel.Request:
     import hishel
 
     headers = _grouped(request.headers.items())
     if mode == "refresh":
         headers.setdefault("cache-control", []).append("no-cache")
-    return hishel.Request(method=request.method, url=_key(request), headers=hishel.Headers(headers))
+    return hishel.Request(method=request.method, url=key, headers=hishel.Headers(headers))
 
 
-def _answer_of(hishel: Any, response: Response) -> hishel.Response:
+def _answer_of(response: Response) -> hishel.Response:
+    import hishel
+
     headers = _grouped(response.headers.items())
-    return hishel.Response(status_code=response.status, headers=hishel.Headers(headers))  # type: ignore[no-any-return]
+    return hishel.Response(status_code=response.status, headers=hishel.Headers(headers))
 
 
 def _vary(response: Response, request: Request) -> tuple[tuple[str, str | None], ...]:
@@ -347,13 +352,15 @@ def _selects(request: Request, entry: CachedResponse) -> bool:
     return all(vary_digest(_joined(request, name)) == digest for name, digest in entry.vary)
 
 
-def _entry(hishel: Any, entry: CachedResponse, request: Request) -> hishel.Entry:
+def _entry(entry: CachedResponse, request: Request) -> hishel.Entry:
     """``entry`` as hishel sees it; the request it answered has this request's values of the
     headers it varies on (only the variants ``request`` selects are shown to hishel)."""
     import uuid
 
+    import hishel
+
     headers = {name: [value] for name, _ in entry.vary if (value := _joined(request, name)) is not None}
-    return hishel.Entry(  # type: ignore[no-any-return]
+    return hishel.Entry(
         id=uuid.UUID(hex=entry.id),
         request=hishel.Request(method=entry.method, url=entry.url, headers=hishel.Headers(headers)),
         response=hishel.Response(status_code=entry.status, headers=hishel.Headers(_grouped(entry.headers))),
