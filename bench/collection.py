@@ -1,7 +1,7 @@
 """What running requests as a ``.http`` collection costs beside sending them from code, in one run.
 
-The server is a small asyncio process of its own: on any request it answers a 40-byte JSON body
-with an ``X-Id`` header, on a kept-alive connection. Two ways to send ``--requests`` GETs through
+The server is ``loopback.py``'s small asyncio process: on any request it answers a 40-byte JSON
+body with an ``X-Id`` header, on a kept-alive connection. Two ways to send ``--requests`` GETs through
 one CIO client, synchronously (as ``kclient run`` and the pytest plugin send):
 
 * ``code``: ``kclient.run(client.get(url))`` in a loop;
@@ -22,48 +22,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import socket
 import statistics
-import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
-SERVER = r"""
-import asyncio, socket
-body = b'{"id": 1, "name": "ada", "tags": ["a", "b"]}'
-head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Id: 7\r\n" + EXTRA
-answer = head + b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-async def serve(reader, writer):
-    try:
-        while True:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.write(answer)
-    except (asyncio.IncompleteReadError, ConnectionError):
-        writer.close()
-
-async def main():
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    server = await asyncio.start_server(serve, sock=listener)
-    print(listener.getsockname()[1], flush=True)
-    async with server:
-        await server.serve_forever()
-
-asyncio.run(main())
-"""
-
-
-def start_server(headers: str = "") -> tuple[subprocess.Popen[str], str]:
-    """The server in a process of its own, answering ``headers`` (``"Name: value\\r\\n"``...) too."""
-    code = SERVER.replace("EXTRA", repr(headers.encode()))
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    port = int(process.stdout.readline())
-    with socket.create_connection(("127.0.0.1", port), timeout=5):
-        pass
-    return process, f"http://127.0.0.1:{port}"
+from loopback import start_server
 
 
 def collection_text(base: str, count: int) -> str:

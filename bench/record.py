@@ -1,7 +1,7 @@
 """What the Record plugin costs on a miss (the exchange goes to the network and is recorded) and
 what a hit (replayed from the cassette, no network) buys, beside the default client, in one run.
 
-The server is ``collection.py``'s small asyncio process (a 40-byte JSON answer, kept alive).
+The server is ``loopback.py``'s small asyncio process (a 40-byte JSON answer, kept alive).
 Three CIO clients send ``--requests`` sequential GETs, each to its own URL (``/items/N``):
 
 * ``default``: no Record plugin;
@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import statistics
 import sys
 import tempfile
 import time
@@ -33,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from collection import start_server
+from loopback import alternating, options, report, start_server
 
 MISS_TARGET = 0.9
 
@@ -83,23 +81,11 @@ async def measure(args: argparse.Namespace, base: str, folder: Path) -> dict[str
         return await timed(lambda c: c.install(Record, cassette=replayed, mode="none"), replayed_answer)
 
     ways = {"default": default, "record (miss)": miss, "replay (hit)": hit}
-    samples: dict[str, list[float]] = {name: [] for name in ways}
-    names = list(ways)
-    for round_ in range(args.rounds + 1):  # the first round warms up
-        for name in names[round_ % 3 :] + names[: round_ % 3]:
-            seconds = await ways[name](round_)
-            if round_:
-                samples[name].append(args.requests / seconds)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return await alternating(ways, args.rounds, args.requests)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000, help="requests a round")
-    parser.add_argument("--rounds", type=int, default=9, help="alternating rounds; each figure is their median")
-    parser.add_argument("--check", action="store_true", help=f"exit 1 when a miss is below {MISS_TARGET}x default")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    args = parser.parse_args(argv)
+    args = options(argv, __doc__.splitlines()[0], MISS_TARGET)
     process, base = start_server()
     try:
         with tempfile.TemporaryDirectory(prefix="kclient-bench-record-") as folder:
@@ -107,18 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         process.terminate()
         process.wait(10)
-    default = rates["default"]
-    if args.json:
-        results = {name: {"requests_per_s": rate, "vs_default": rate / default} for name, rate in rates.items()}
-        print(json.dumps(results))
-    else:
-        print(f"Record: {args.requests} sequential GETs a round on CIO, median of {args.rounds} rounds")
-        for name, rate in rates.items():
-            print(f"  {name:<14} {rate:>10,.0f} requests/s   {rate / default:5.2f}x default")
-    met = rates["record (miss)"] / default >= MISS_TARGET
-    if not args.json:
-        print(f"target miss >= {MISS_TARGET}x default: {'met' if met else 'MISSED'}")
-    return 0 if met or not args.check else 1
+    return report("Record", rates, args, ["record (miss)"], MISS_TARGET)
 
 
 if __name__ == "__main__":
