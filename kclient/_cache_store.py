@@ -209,7 +209,7 @@ class FolderStore:
 
             raise ConfigError(f"the cache folder {folder} cannot be created: {exc}") from exc
         self._written_since_scan = 0
-        self._scanned_size = self._scan(evict=True)
+        self._scanned_size = self._evict()
         # Written behind by a thread of the store's own: what waits (and what is being written)
         # answers this process's reads, so it never misses what it has just stored.
         self._lock = threading.Lock()
@@ -404,7 +404,7 @@ class FolderStore:
             with suppress(OSError):
                 os.utime(self._file(key))
         if self._scanned_size + self._written_since_scan > self.max_size:
-            self._scanned_size = self._scan(evict=True)
+            self._scanned_size = self._evict()
             self._written_since_scan = 0
 
     def close(self) -> None:
@@ -426,9 +426,10 @@ class FolderStore:
             Path(entry.path).unlink(missing_ok=True)
         self._scanned_size = self._written_since_scan = 0
 
-    def _scan(self, *, evict: bool) -> int:
-        """The folder's size; with ``evict``, least recently used files removed until it is
-        under nine tenths of ``max_size`` (one process evicts at a time where locks exist)."""
+    def _evict(self) -> int:
+        """The folder's size, once the least recently used files are removed to bring it under
+        nine tenths of ``max_size`` when it was over (one process evicts at a time where locks
+        exist), and temporary files left by a dead writer."""
         with self._locked():
             now = time.time()
             files: list[tuple[float, int, str]] = []
@@ -443,7 +444,7 @@ class FolderStore:
                     elif entry.name.endswith(_SUFFIX):
                         files.append((stat.st_mtime, stat.st_size, entry.path))
             total = sum(size for _, size, _ in files)
-            if evict and total > self.max_size:
+            if total > self.max_size:
                 files.sort()
                 for _, size, path in files:
                     if total <= self.max_size * 0.9:
