@@ -49,8 +49,9 @@ __all__ = ["HttpClient"]
 P = TypeVar("P", bound=Plugin)
 EngineChoice = type[Engine] | Engine | str | None
 _numbers = itertools.count(1)
-#: The variable that records or replays every client of the process (``kclient.plugins.record``).
-_ENVIRONMENT_CASSETTE = "KCLIENT_CASSETTE"
+#: The variable that records or replays every client of the process (``kclient.plugins.record``,
+#: imported only when it is set).
+CASSETTE_VARIABLE = "KCLIENT_CASSETTE"
 
 
 class HttpClient:
@@ -92,7 +93,7 @@ class HttpClient:
         self._engine, self._owns_engine, self._chosen_by_default = _make_engine(
             engine_choice, config.engine_settings, registry or default_registry()
         )
-        if _ENVIRONMENT_CASSETTE in os.environ:
+        if CASSETTE_VARIABLE in os.environ:
             from .plugins.record import install_from_environment
 
             install_from_environment(config, self._engine.name)

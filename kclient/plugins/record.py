@@ -57,6 +57,7 @@ from .._cassette import (
     recorded_response,
     scrub_interaction,
 )
+from .._client import CASSETTE_VARIABLE  # a whole notebook recorded into, or replayed from, one file
 from .._errors import CassetteError, ConfigError, UnrecordedRequestError
 from .._models import Request, Response
 from .._plugin import Plugin, PluginConfig, Send, SendOrder
@@ -234,8 +235,6 @@ class Record(Plugin):
         self.save()
 
 
-#: A whole notebook (every client but Mock's) recorded into, or replayed from, one file.
-CASSETTE_VARIABLE = "KCLIENT_CASSETTE"
 #: The mode of ``KCLIENT_CASSETTE`` (``once`` by default; ``none`` also keeps the demo server down).
 MODE_VARIABLE = "KCLIENT_RECORD_MODE"
 #: What a request shares with its recording when a whole notebook is replayed: not the demo
