@@ -329,6 +329,7 @@ class HttpClient:
                     response = await call(request)
                 if deadline.cancelled_caught:
                     raise self._timed_out(request)
+                response.read_as_stream()
                 if limit is not None and read_budget:  # the rest of the timeout bounds the reads, not the caller's code
                     response.limit_reads(limit - (time.perf_counter() - started), partial(self._timed_out, request))
                 try:

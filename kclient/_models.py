@@ -137,6 +137,7 @@ class Response:
         "_content",
         "_headers",
         "_iterators",
+        "_one_pass",
         "_proxy",
         "_raw_headers",
         "_stream",
@@ -181,6 +182,9 @@ class Response:
         self._content = content if stream is None else None
         self._closed = stream is None
         self._iterators: list[_BodyChunks] | None = None
+        #: None: a read body, every ``aiter_bytes()`` gives all of it. False/True: a body handed over
+        #: read inside a ``client.stream`` block, not yet / already given by an iterator.
+        self._one_pass: bool | None = None
 
     @property
     def headers(self) -> CIMultiDictProxy[str]:
@@ -229,6 +233,13 @@ class Response:
             self._iterators = []
         self._iterators.append(chunks)
         return chunks
+
+    def read_as_stream(self) -> None:
+        """Inside ``client.stream``: iterators share one position over a body the engine handed over
+        read (it came with the head), as they do over a body still on the wire, so that a second
+        ``aiter_bytes()`` goes on where the first stopped instead of giving the body again."""
+        if self._stream is None and self._content is not None and self._one_pass is None:
+            self._one_pass = False
 
     def wrap_stream(self, wrap: Callable[[ResponseStream], ResponseStream]) -> bool:
         """Put ``wrap(stream)`` in place of the body's stream before anyone reads it (a plugin
@@ -420,6 +431,11 @@ class _BodyChunks:
     async def __anext__(self) -> bytes:
         if self._source is None:
             content, self._content = self._content, None
+            response = self._response
+            if response._one_pass is not None:  # read_as_stream: the first iterator takes the body
+                if response._one_pass:
+                    content = None
+                response._one_pass = True
             if not content:
                 raise StopAsyncIteration
             return content

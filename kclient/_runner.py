@@ -56,7 +56,11 @@ def run(awaitable: Awaitable[T]) -> T:
             coro.close()
             raise RuntimeError("kclient's blocking calls cannot run inside trio: use `await client.get(...)`.")
         return _private_loop().run_until_complete(coro)
-    _make_reentrant(loop)
+    try:
+        _make_reentrant(loop)
+    except RuntimeError:
+        coro.close()  # never started: no "coroutine was never awaited" warning beside the error
+        raise
     return loop.run_until_complete(coro)
 
 
@@ -120,8 +124,11 @@ def _make_reentrant(loop: asyncio.AbstractEventLoop) -> None:
     if loop in _reentrant_loops:
         return
     if not isinstance(loop, asyncio.BaseEventLoop):
+        kind = f"{type(loop).__module__}.{type(loop).__qualname__}"
         raise RuntimeError(
-            f"kclient cannot make a {type(loop).__name__} reentrant for blocking calls: use `await` in this loop."
+            f"kclient's blocking calls cannot run inside a running {kind} loop: only asyncio's own loops can be "
+            "re-entered (uvloop's cannot). Use `await client.get(...)` in this loop, or make the blocking call "
+            "from a thread where no loop runs."
         )
     import nest_asyncio2
 

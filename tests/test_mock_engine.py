@@ -370,3 +370,20 @@ class _Stream:
 
     async def aclose(self):
         await self._chunks.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_streamed_body_handed_over_read_is_given_once_across_iterators():
+    # Engines hand a body that came with the head over read (Aiohttp, Mock, the cache): inside
+    # client.stream it must read as a body on the wire does, a second iterator going on where the
+    # first stopped, not giving the body again (which doubled it for a caller that iterated twice).
+    handed_over_read = Mock(lambda request: kclient.Response(200, request=request, content=b"whole body"))
+    for engine in (Mock(lambda request: kclient.respond(b"whole body")), handed_over_read):
+        async with HttpClient(engine) as client, client.stream("GET", "http://mock.test/") as response:
+            first = await anext(response.aiter_bytes())
+            rest = [chunk async for chunk in response.aiter_bytes()]
+            assert (first, rest) == (b"whole body", [])
+    async with HttpClient(handed_over_read) as client:
+        read = await client.get("http://mock.test/")
+        assert [chunk async for chunk in read.aiter_bytes()] == [b"whole body"]
+        assert [chunk async for chunk in read.aiter_bytes()] == [b"whole body"]  # a read body, every time

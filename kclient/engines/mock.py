@@ -135,7 +135,10 @@ class _BytesStream:
         self._content = content
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        yield self._content
+        # Once across iterators, as a body on the wire: a second aiter_bytes() goes on from the first.
+        content, self._content = self._content, b""
+        if content:
+            yield content
 
     async def aclose(self) -> None:
         self._content = b""

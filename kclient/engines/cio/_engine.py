@@ -303,7 +303,7 @@ class CIO(Engine):
         except BaseException:
             connection.abort()
             raise
-        assert isinstance(transport, asyncio.Transport)
+        assert transport is not None  # uvloop's transports are not asyncio.Transport subclasses: no isinstance
         connection.transport = transport
         return connection
 
