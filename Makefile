@@ -25,7 +25,7 @@ help:
 	@echo "make test-slow     only the tests marked slow (make test runs them too)"
 	@echo "make test-browser  only the tests marked browser (JupyterLab in Chromium)"
 	@echo "make reliability   the reliability suite (-m reliability), then its table for the README"
-	@echo "make bench         all benchmarks: import time, engines vs aiohttp/httpx (requests/s and instructions), streaming memory"
+	@echo "make bench         all benchmarks: import time, engines vs aiohttp, httpx, pyreqwest, pycurl and the lean loop on asyncio and uvloop (requests/s and instructions), streaming memory"
 	@echo "make clean         remove caches (keeps the venvs); rm -rf .venv .venv-3.* for a fresh start"
 
 venv: $(STAMP)

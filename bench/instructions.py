@@ -41,17 +41,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engines import (
-    CONCURRENCY,
-    AiohttpBench,
-    BenchClient,
-    HttpxBench,
-    KclientBench,
-    Site,
-    chosen_engines,
-    prepare_files,
-    run_requests,
-)
+from engines import CONCURRENCY, Site, chosen_engines, prepare_files, run_requests
+from peers import AiohttpBench, BenchClient, HttpxBench, KclientBench
 
 from tests.servers import Nginx
 

@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engines import configure_plugins, typical_plugins
+from peers import configure_plugins, typical_plugins
 
 import kclient
 from kclient import Capabilities, Engine, EngineConfig, HttpClient, Request, Response

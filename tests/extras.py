@@ -28,6 +28,9 @@ EXTRA_OF = {
     "hishel": "cache",
     "yaml": "record",
     "httpbin": "demo",
+    "pyreqwest": "bench",
+    "pycurl": "bench",
+    "uvloop": "test",
 }
 
 

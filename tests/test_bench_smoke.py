@@ -50,10 +50,41 @@ def test_engines_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     for text in ("requests/s", "aiohttp", "httpx", "kclient[", "ratios", "targets"):
         assert text in result.stdout
     document = json.loads(out.read_text())
-    assert set(document["medians"]) == {"seq", "c50", "1mib", "upload"}
-    for by_client in document["medians"].values():
-        assert {"aiohttp", "httpx"} <= set(by_client)
+    (run,) = document["runs"]
+    medians = run["asyncio"]["medians"]
+    assert set(medians) == {"seq", "c50", "1mib", "upload", "typical"}
+    for scenario, by_client in medians.items():
         assert all(rate > 0 for rate in by_client.values())
+        if scenario == "typical":  # kclient's alone, read against its default client
+            assert set(by_client) == {f"kclient[{name}]" for name in document["settings"]["engines"]}
+        else:
+            assert {"aiohttp", "httpx", "lean loop"} <= set(by_client)
+    assert "pycurl" not in medians["c50"]  # one blocking handle: sequential scenarios only
+    ratio = run["asyncio"]["ratios"]["CIO"]["typical"]["default"]
+    assert ratio == pytest.approx(medians["typical"]["kclient[CIO]"] / medians["c50"]["kclient[CIO]"])
+    assert {target["loop"] for target in document["targets"]} <= {"asyncio", "uvloop"}
+    assert all(target["median"] is not None for target in document["targets"] if target["engine"] == "CIO"
+               and target["loop"] in document["settings"]["loops"] and target["baseline"] in
+               [*document["settings"]["peers"], "kclient[CIO]"])  # fmt: skip
+
+
+@needs_nginx
+@needs("pyreqwest", "pycurl", "uvloop")
+def test_engines_measures_the_rust_and_c_peers_and_the_uvloop_table(tmp_path: Path) -> None:
+    out = tmp_path / "engines.json"
+    args = ("--requests", "20", "--rounds", "1", "--scenarios", "seq,c50", "--engines", "CIO", "--runs", "2")
+    result = run_script("engines.py", *args, "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(out.read_text())
+    assert len(document["runs"]) == 2
+    for run in document["runs"]:
+        assert set(run) == {"asyncio", "uvloop"}
+        assert {"pyreqwest", "pycurl", "lean loop"} <= set(run["asyncio"]["medians"]["seq"])
+        assert "pycurl" not in run["uvloop"]["medians"]["seq"]  # blocking: its own loop, on the first table only
+        assert {"pyreqwest", "aiohttp", "kclient[CIO]"} <= set(run["uvloop"]["medians"]["c50"])
+    uvloop_targets = [t for t in document["targets"] if t["loop"] == "uvloop"]
+    assert uvloop_targets and all(len(t["ratios"]) == 2 for t in uvloop_targets)
+    assert "held in the median and in at least 2 of 2" in result.stdout
 
 
 @needs_nginx
@@ -63,11 +94,11 @@ def test_engines_control_measures_twin_raw_clients(tmp_path: Path) -> None:
     result = run_script("engines.py", *args, "--json", str(out))
     assert result.returncode == 0, result.stderr
     assert "controls" in result.stdout
-    document = json.loads(out.read_text())
-    medians = document["medians"]["seq"]
+    run = json.loads(out.read_text())["runs"][0]["asyncio"]
+    medians = run["medians"]["seq"]
     assert {"aiohttp (control)", "httpx (control)"} <= set(medians)
     for name in ("aiohttp", "httpx"):
-        assert document["controls"]["seq"][name] == pytest.approx(medians[f"{name} (control)"] / medians[name])
+        assert run["controls"]["seq"][name] == pytest.approx(medians[f"{name} (control)"] / medians[name])
 
 
 @needs_nginx
@@ -90,9 +121,9 @@ def test_engines_plugin_cost_measures_the_bare_and_typical_clients(tmp_path: Pat
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "plugin cost" in result.stdout
-    document = json.loads(out.read_text())
-    assert {"kclient[CIO] none plugins", "kclient[CIO] typical plugins"} <= set(document["medians"]["seq"])
-    cost = document["plugin_cost"]["CIO"]["seq"]
+    run = json.loads(out.read_text())["runs"][0]["asyncio"]
+    assert {"kclient[CIO] none plugins", "kclient[CIO] typical plugins"} <= set(run["medians"]["seq"])
+    cost = run["plugin_cost"]["CIO"]["seq"]
     assert set(cost) == {"default/none", "typical/default"}
     assert all(ratio > 0 for ratio in cost.values())
 
