@@ -1,4 +1,4 @@
-"""Client CPU instructions per request, counted by valgrind: kclient's engines beside raw aiohttp and raw httpx.
+"""Client CPU instructions per request, counted by valgrind: kclient's engines beside their peers.
 
 ``engines.py`` measures requests per second, which is what a user sees, but on a shared
 2-core machine its ratios move by 10-20 % from run to run: the speed of the whole process
@@ -42,20 +42,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engines import CONCURRENCY, Site, chosen_engines, prepare_files, run_requests
-from peers import AiohttpBench, BenchClient, HttpxBench, KclientBench
+from peers import PEERS, BenchClient, KclientBench
 
 from tests.servers import Nginx
 
 SCENARIOS = {"seq": ("12 B GET, sequential", 1), "c50": (f"12 B GET, {CONCURRENCY} concurrent", CONCURRENCY)}
-BASELINES = ("aiohttp", "httpx")
+#: The peers counted beside kclient: the lean loop is the floor of a request's cost in Python here.
+BASELINES = ("aiohttp", "httpx", "lean loop")
 _COLLECTED = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
 def make_client(label: str) -> BenchClient:
-    if label == "aiohttp":
-        return AiohttpBench()
-    if label == "httpx":
-        return HttpxBench()
+    if label in PEERS:
+        return PEERS[label][1]()
     return KclientBench(label.removeprefix("kclient[").removesuffix("]"))
 
 

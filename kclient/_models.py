@@ -39,6 +39,14 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRAC
 Body = bytes | AsyncIterable[bytes]
 
 
+def raw_header_values(headers: list[tuple[bytes, bytes]], name: bytes) -> list[str]:
+    """Every value of header ``name`` (lower-case bytes) in a raw header list (as received), decoded."""
+    if name not in b"\n".join([key for key, _ in headers]).lower():  # one pass in C: usually the answer
+        return []
+    size = len(name)
+    return [value.decode("latin-1") for key, value in headers if len(key) == size and key.lower() == name]
+
+
 def _empty_headers() -> CIMultiDict[str]:
     from multidict import CIMultiDict
 
@@ -193,6 +201,14 @@ class Response:
         if proxy is None:
             proxy = self._proxy = self._build_headers()
         return proxy
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of header ``name``, as ``headers.getall(name, [])``; the plugins that look for one
+        header on every answer (Set-Cookie) use it so that headers nobody reads are never decoded."""
+        raw = self._raw_headers
+        if raw is not None and self._proxy is None:
+            return raw_header_values(raw, name.lower().encode("latin-1"))
+        return self.headers.getall(name, [])
 
     def _build_headers(self) -> CIMultiDictProxy[str]:
         import multidict  # on first access only: engines may hand over raw bytes nobody reads

@@ -826,3 +826,46 @@ async def test_request_heads_with_the_user_agent_alone_and_with_more_headers(
     assert plain["accept-encoding"] == more["accept-encoding"]
     assert more["x-extra"] == "1" and "x-extra" not in plain
     assert len(heads) == 2  # nothing of the refused request reached the server
+
+
+@pytest.mark.anyio
+async def test_header_sets_sent_again_are_written_the_same_and_credentials_are_not_kept(
+    start_server: Callable[..., RawServer],
+) -> None:
+    """CIO keeps the header lines of a header set it has sent (DefaultRequest's, an API's fixed
+    headers) and writes them again unchecked: the same bytes as the first time, a bad header
+    refused every time, and no set carrying credentials kept once its request is sent."""
+    heads: list[list[tuple[str, str]]] = []
+
+    async def record_heads(
+        server: RawServer, conn: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        while (request := await _read_request(reader, writer)) is not None:
+            heads.append(request.headers)
+            await answer(writer, conn, request)
+
+    server = start_server(record_heads)
+
+    class Inject(kclient.Plugin):
+        name = "Inject"
+
+        def on_request(self, request: kclient.Request) -> kclient.Request:
+            if request.url.path == "/inject":
+                request.headers["X-Api"] = "v1\r\nX-Injected: 1"  # after the request builder's checks
+            return request
+
+    engine = CIO()
+    async with HttpClient(engine, lambda c: c.install(Inject)) as client:
+        for _ in range(2):
+            await client.get(f"{server.url}/a", headers={"X-Api": "v1", "Accept": "application/json"})
+            with pytest.raises(kclient.InvalidRequestError, match="X-Api"):
+                await client.get(f"{server.url}/inject", headers={"X-Api": "v1"})
+        await client.get(f"{server.url}/a", headers={"X-Api": "v1", "Authorization": "Bearer secret-token"})
+        await client.get(f"{server.url}/a", headers={"X-Api": "v1", "cookie": "session=secret-cookie"})
+    await engine.aclose()  # lent to the client, so its own to close
+    first, second, with_token, with_cookie = heads
+    assert first == second
+    assert ("Accept", "application/json") in first and ("X-Api", "v1") in first
+    assert ("Authorization", "Bearer secret-token") in with_token
+    kept = repr(engine._header_blocks)
+    assert "X-Api" in kept and "secret" not in kept

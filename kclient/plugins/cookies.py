@@ -519,7 +519,7 @@ class HttpCookies(Plugin):
         return response
 
     def _store(self, url: URL, response: Response) -> None:
-        values = response.headers.getall("Set-Cookie", ())
+        values = response.header_values("Set-Cookie")
         if not values:
             return
         now = time.time()

@@ -43,6 +43,7 @@ async def test_the_loop_is_uvloop() -> None:
 @pytest.mark.anyio
 async def test_blocking_calls_inside_a_running_uvloop_say_to_await(recwarn: pytest.WarningsRecorder) -> None:
     async with HttpClient("Mock") as c:
-        with pytest.raises(RuntimeError, match=r"cannot run inside a running uvloop\.Loop loop.*uvloop.s cannot.*`await"):
+        refused = r"cannot run inside a running uvloop\.Loop loop.*uvloop.s cannot.*`await"
+        with pytest.raises(RuntimeError, match=refused):
             c.blocking.get("http://example.test/")
     assert not [w for w in recwarn if "never awaited" in str(w.message)]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 import httptools
 
 from ..._errors import KClientError, ProtocolError, ReadError, SocketTimeout, WriteError
+from ..._models import raw_header_values
 from ._config import LimitsConfig
 
 if TYPE_CHECKING:
@@ -37,13 +38,8 @@ RouteKey = tuple[str, str, int, Any]
 
 def header_value(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     """The first value of header ``name`` (lower-case bytes) in a raw header list, decoded."""
-    if name not in b"\n".join([key for key, _ in headers]).lower():  # one pass in C, usually enough
-        return None
-    size = len(name)
-    for key, value in headers:
-        if len(key) == size and key.lower() == name:
-            return value.decode("latin-1")
-    return None
+    values = raw_header_values(headers, name)
+    return values[0] if values else None
 
 
 def host_value(url: URL) -> str:

@@ -77,6 +77,8 @@ class CIO(Engine):
         self._env_proxies = _environment_proxies(cfg.trust_env and cfg.proxy is None)
         self._accept_encoding = accept_encoding()
         self._agent_lines: dict[str, str] = {}
+        #: The header lines of header sets sent before (DefaultRequest's, an API's fixed headers), checked once.
+        self._header_blocks: dict[tuple[tuple[str, str], ...], str] = {}
         self._default_headers = self._agent_headers(_USER_AGENT)
         self._closed = False
 
@@ -218,7 +220,7 @@ class CIO(Engine):
         elif len(headers) == 1 and (agent := headers.get("User-Agent")) is not None and not has_line_break(agent):
             lines.append(self._agent_headers(agent))  # the usual request: only the UserAgent plugin's header
         else:
-            self._add_headers(request, lines)
+            lines.append(self._header_block(request))
         body = request.content
         if isinstance(body, bytes):
             if (body or request.method in _BODY_METHODS) and "Content-Length" not in headers:
@@ -241,6 +243,23 @@ class CIO(Engine):
             found = f"User-Agent: {agent}\r\nAccept: */*\r\nAccept-Encoding: {self._accept_encoding}"
             if len(self._agent_lines) < 16:
                 self._agent_lines[agent] = found
+        return found
+
+    def _header_block(self, request: Request) -> str:
+        """The header lines of ``request`` with the defaults it lacks, made once per set of headers.
+
+        Sets carrying credentials (Authorization, Cookie, Proxy-Authorization) are never kept:
+        they change from request to request, and a secret is not held longer than its request.
+        """
+        headers = request.headers
+        items = tuple(headers.items())
+        found = self._header_blocks.get(items)
+        if found is None:
+            lines: list[str] = []
+            self._add_headers(request, lines)
+            found = "\r\n".join(lines)
+            if len(self._header_blocks) < 64 and not any(name in headers for name in _NOT_KEPT):
+                self._header_blocks[items] = found
         return found
 
     def _add_headers(self, request: Request, lines: list[str]) -> None:
@@ -452,6 +471,10 @@ def _write(connection: Connection, method: str, head: bytes, body: bytes) -> Exc
     assert connection.transport is not None
     connection.transport.write(body)  # a large body is written as it is, not copied after the head
     return exchange
+
+
+#: Headers whose sets ``_header_block`` does not keep.
+_NOT_KEPT = ("Authorization", "Cookie", "Proxy-Authorization")
 
 
 def _host_line(url: URL) -> str:
