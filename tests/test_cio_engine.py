@@ -867,5 +867,6 @@ async def test_header_sets_sent_again_are_written_the_same_and_credentials_are_n
     assert first == second
     assert ("Accept", "application/json") in first and ("X-Api", "v1") in first
     assert ("Authorization", "Bearer secret-token") in with_token
+    assert ("cookie", "session=secret-cookie") in with_cookie
     kept = repr(engine._header_blocks)
     assert "X-Api" in kept and "secret" not in kept
