@@ -829,12 +829,12 @@ async def test_request_heads_with_the_user_agent_alone_and_with_more_headers(
 
 
 @pytest.mark.anyio
-async def test_header_sets_sent_again_are_written_the_same_and_credentials_are_not_kept(
+async def test_header_sets_sent_again_are_written_the_same_and_secrets_are_not_kept(
     start_server: Callable[..., RawServer],
 ) -> None:
     """CIO keeps the header lines of a header set it has sent (DefaultRequest's, an API's fixed
     headers) and writes them again unchecked: the same bytes as the first time, a bad header
-    refused every time, and no set carrying credentials kept once its request is sent."""
+    refused every time, and no set carrying a secret header kept once its request is sent."""
     heads: list[list[tuple[str, str]]] = []
 
     async def record_heads(
@@ -862,11 +862,13 @@ async def test_header_sets_sent_again_are_written_the_same_and_credentials_are_n
                 await client.get(f"{server.url}/inject", headers={"X-Api": "v1"})
         await client.get(f"{server.url}/a", headers={"X-Api": "v1", "Authorization": "Bearer secret-token"})
         await client.get(f"{server.url}/a", headers={"X-Api": "v1", "cookie": "session=secret-cookie"})
+        await client.get(f"{server.url}/a", headers={"X-Api": "v1", "X-API-Key": "secret-key"})
     await engine.aclose()  # lent to the client, so its own to close
-    first, second, with_token, with_cookie = heads
+    first, second, with_token, with_cookie, with_key = heads
     assert first == second
     assert ("Accept", "application/json") in first and ("X-Api", "v1") in first
     assert ("Authorization", "Bearer secret-token") in with_token
     assert ("cookie", "session=secret-cookie") in with_cookie
+    assert ("X-API-Key", "secret-key") in with_key
     kept = repr(engine._header_blocks)
     assert "X-Api" in kept and "secret" not in kept

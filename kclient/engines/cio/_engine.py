@@ -32,7 +32,7 @@ from ..._errors import (
 )
 from ..._models import IDEMPOTENT_METHODS, Request, Response, Timeouts
 from ..._proxy import EnvironmentProxies, ProxyConfig
-from ..._redact import mask_url
+from ..._redact import SECRET_HEADERS, mask_url
 from ..._syntax import has_line_break, is_token
 from ..._tls import create_ssl_context, tls_error
 from ..._version import __version__
@@ -248,8 +248,9 @@ class CIO(Engine):
     def _header_block(self, request: Request) -> str:
         """The header lines of ``request`` with the defaults it lacks, made once per set of headers.
 
-        Sets carrying credentials (Authorization, Cookie, Proxy-Authorization) are never kept:
-        they change from request to request, and a secret is not held longer than its request.
+        Sets carrying a secret header (``SECRET_HEADERS``: Authorization, Cookie, X-Api-Key...)
+        are never kept: they change from request to request, and a secret is not held longer
+        than its request.
         """
         headers = request.headers
         items = tuple(headers.items())
@@ -258,7 +259,7 @@ class CIO(Engine):
             lines: list[str] = []
             self._add_headers(request, lines)
             found = "\r\n".join(lines)
-            if len(self._header_blocks) < 64 and not any(name in headers for name in _NOT_KEPT):
+            if len(self._header_blocks) < 64 and not any(name.lower() in SECRET_HEADERS for name, _ in items):
                 self._header_blocks[items] = found
         return found
 
@@ -471,10 +472,6 @@ def _write(connection: Connection, method: str, head: bytes, body: bytes) -> Exc
     assert connection.transport is not None
     connection.transport.write(body)  # a large body is written as it is, not copied after the head
     return exchange
-
-
-#: Headers whose sets ``_header_block`` does not keep.
-_NOT_KEPT = ("Authorization", "Cookie", "Proxy-Authorization")
 
 
 def _host_line(url: URL) -> str:
