@@ -277,10 +277,12 @@ async def test_cancel_closes_sessions_with_1001_and_their_readers_raise(
     client = make_client()
     errors: list[BaseException] = []
     tags = [f"c{next(_tags)}" for _ in range(3)]
+    open_here: list[str] = []
 
     async def owner(tag: str) -> None:
         try:
             async with client.websocket(f"{ws_server.url}/echo?tag={tag}") as ws:
+                open_here.append(tag)
                 await ws.receive()
         except ClientCancelledError as exc:
             errors.append(exc)
@@ -289,7 +291,9 @@ async def test_cancel_closes_sessions_with_1001_and_their_readers_raise(
         async with anyio.create_task_group() as group:
             for tag in tags:
                 group.start_soon(owner, tag)
-            await wait_for(lambda: ws_server.opened.issuperset(tags))
+            # Open on the client's side too: the server counts a session open once it has sent its
+            # 101, before the client has read it, and a cancel() then drops a handshake (1006).
+            await wait_for(lambda: ws_server.opened.issuperset(tags) and len(open_here) == len(tags))
             client.cancel()
         await client.join()
         await wait_for(lambda: all(tag in ws_server.closes for tag in tags))
