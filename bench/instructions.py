@@ -126,13 +126,13 @@ def report(engines: list[str], per_request: dict[str, dict[str, float]]) -> dict
         print(f"{SCENARIOS[scenario][0]:<26}" + "".join(f"{by_client[label] / 1000:>{width}.1f}" for label in labels))
     ratios: dict[str, dict[str, dict[str, float]]] = {}
     print("\nratios baseline/engine (higher: kclient does less work per request)")
-    print(f"{'scenario':<26}{'engine':<10}" + "".join(f"{'/' + b:>10}" for b in BASELINES))
+    print(f"{'scenario':<26}{'engine':<10}" + "".join(f"{'/' + b:>12}" for b in BASELINES))
     for engine in engines:
         ratios[engine] = {}
         for scenario, by_client in per_request.items():
             mine = by_client[f"kclient[{engine}]"]
             ratios[engine][scenario] = {b: by_client[b] / mine for b in BASELINES}
-            row = "".join(f"{ratios[engine][scenario][b]:>10.2f}" for b in BASELINES)
+            row = "".join(f"{ratios[engine][scenario][b]:>12.2f}" for b in BASELINES)
             print(f"{SCENARIOS[scenario][0]:<26}{engine:<10}{row}")
     return {"instructions_per_request": per_request, "ratios": ratios}
 

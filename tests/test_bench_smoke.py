@@ -199,7 +199,7 @@ def test_soak_rejects_an_unknown_engine() -> None:
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 @pytest.mark.timeout(420)
 def test_instructions_counts_every_client_and_prints_ratios(tmp_path: Path) -> None:
-    # Six child processes under valgrind (about a minute here): python, httpx and aiohttp start 50x slower.
+    # Eight child processes under valgrind (about a minute here): python, httpx and aiohttp start 50x slower.
     out = tmp_path / "instructions.json"
     result = run_script(
         "instructions.py", "--requests", "5", "--warm-up", "2", "--engines", "CIO", "--scenarios", "seq",
@@ -210,9 +210,10 @@ def test_instructions_counts_every_client_and_prints_ratios(tmp_path: Path) -> N
         assert text in result.stdout
     document = json.loads(out.read_text())
     counts = document["instructions_per_request"]["seq"]
-    assert set(counts) == {"kclient[CIO]", "aiohttp", "httpx"}
+    assert set(counts) == {"kclient[CIO]", "aiohttp", "httpx", "lean loop"}
     assert all(count > 0 for count in counts.values())
-    assert document["ratios"]["CIO"]["seq"]["aiohttp"] == pytest.approx(counts["aiohttp"] / counts["kclient[CIO]"])
+    for peer in ("aiohttp", "lean loop"):
+        assert document["ratios"]["CIO"]["seq"][peer] == pytest.approx(counts[peer] / counts["kclient[CIO]"])
 
 
 def test_instructions_rejects_an_unknown_scenario() -> None:
