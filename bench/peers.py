@@ -94,14 +94,17 @@ class KclientBench(BenchClient):
         pool_settings = ("max_connections", "max_keepalive_connections")
         self.settings = {name: CONNECTIONS for name in pool_settings if name in names}
         self.settings.update({name: value for name, value in (extra or {}).items() if name in names})
+        if plugins != "default":
+            self.scenarios = ASYNC_SCENARIOS  # the typical scenario is read against the default client alone
         self.client: Any = None
+        self.typical: Any = None
 
     async def start(self) -> None:
         import kclient
 
         self.client = kclient.HttpClient(self.engine_name, configure_plugins(self.plugins), engine=self.settings)
-        # The "typical" scenario: the same small GETs through the typical plugin set, on a client of its own.
-        self.typical = kclient.HttpClient(self.engine_name, configure_plugins("typical"), engine=self.settings)
+        if "typical" in self.scenarios:  # the same small GETs through the typical plugin set, on a client of its own
+            self.typical = kclient.HttpClient(self.engine_name, configure_plugins("typical"), engine=self.settings)
 
     async def get(self, url: str) -> int:
         response = await self.client.get(url)
@@ -123,8 +126,9 @@ class KclientBench(BenchClient):
 
     async def aclose(self) -> None:
         for client in (self.client, self.typical):
-            client.close()
-            await client.join()
+            if client is not None:
+                client.close()
+                await client.join()
 
 
 class AiohttpBench(BenchClient):

@@ -786,13 +786,8 @@ async def test_a_requests_connect_timeout_wins_over_the_endpoints(stages: Stages
         assert quiet(await settled(client))
 
 
-@pytest.mark.anyio
-async def test_request_heads_with_the_user_agent_alone_and_with_more_headers(
-    start_server: Callable[..., RawServer],
-) -> None:
-    """The head written for the usual request (only the UserAgent plugin's header) is the same as
-    the one built field by field, and a User-Agent with a line break set after validation is refused."""
-    heads: list[list[tuple[str, str]]] = []
+def _recording_heads(heads: list[list[tuple[str, str]]]) -> Callable[..., Awaitable[None]]:
+    """A raw server's handler that answers every request and appends its head's headers to ``heads``."""
 
     async def record_heads(
         server: RawServer, conn: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -801,7 +796,17 @@ async def test_request_heads_with_the_user_agent_alone_and_with_more_headers(
             heads.append(request.headers)
             await answer(writer, conn, request)
 
-    server = start_server(record_heads)
+    return record_heads
+
+
+@pytest.mark.anyio
+async def test_request_heads_with_the_user_agent_alone_and_with_more_headers(
+    start_server: Callable[..., RawServer],
+) -> None:
+    """The head written for the usual request (only the UserAgent plugin's header) is the same as
+    the one built field by field, and a User-Agent with a line break set after validation is refused."""
+    heads: list[list[tuple[str, str]]] = []
+    server = start_server(_recording_heads(heads))
 
     class Inject(kclient.Plugin):
         name = "Inject"
@@ -836,15 +841,7 @@ async def test_header_sets_sent_again_are_written_the_same_and_secrets_are_not_k
     headers) and writes them again unchecked: the same bytes as the first time, a bad header
     refused every time, and no set carrying a secret header kept once its request is sent."""
     heads: list[list[tuple[str, str]]] = []
-
-    async def record_heads(
-        server: RawServer, conn: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        while (request := await _read_request(reader, writer)) is not None:
-            heads.append(request.headers)
-            await answer(writer, conn, request)
-
-    server = start_server(record_heads)
+    server = start_server(_recording_heads(heads))
 
     class Inject(kclient.Plugin):
         name = "Inject"
