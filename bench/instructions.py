@@ -20,7 +20,12 @@ Scenarios: ``seq`` and ``c50`` as in ``engines.py`` (12-byte keep-alive GETs, on
 another or by 50 concurrent workers). Needs valgrind (``scripts/install-system-deps.sh
 valgrind``). Under valgrind a client runs about 50 times slower: httpx's requests, at
 2-5 million instructions each, take most of the time.
-Run: ``.venv/bin/python bench/instructions.py [--engines CIO,Aiohttp] [--requests 200]``.
+
+``--layers`` also counts each engine alone: ``engine.send`` with a request built once per
+URL, as the lean loop builds its heads. kclient's count minus that one is what the
+client's layers cost (builder, lifecycle, plugins, READ stage); the engine's minus the
+lean loop's is what the engine does beyond writing bytes and parsing the answer.
+Run: ``.venv/bin/python bench/instructions.py [--engines CIO,Aiohttp] [--requests 200] [--layers]``.
 """
 
 from __future__ import annotations
@@ -42,19 +47,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engines import CONCURRENCY, Site, chosen_engines, prepare_files, run_requests
-from peers import PEERS, BenchClient, KclientBench
+from peers import PEERS, BenchClient, EngineAloneBench, KclientBench
 
 from tests.servers import Nginx
 
 SCENARIOS = {"seq": ("12 B GET, sequential", 1), "c50": (f"12 B GET, {CONCURRENCY} concurrent", CONCURRENCY)}
 #: The peers counted beside kclient: the lean loop is the floor of a request's cost in Python here.
 BASELINES = ("aiohttp", "httpx", "lean loop")
+#: ``--layers``: the engine counted alone too (``EngineAloneBench``), apart from the client's layers.
+ENGINE_ALONE = " engine alone"
 _COLLECTED = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
 def make_client(label: str) -> BenchClient:
     if label in PEERS:
         return PEERS[label][1]()
+    if label.endswith(ENGINE_ALONE):
+        return EngineAloneBench(label.removeprefix("kclient[").removesuffix("]" + ENGINE_ALONE))
     return KclientBench(label.removeprefix("kclient[").removesuffix("]"))
 
 
@@ -145,6 +154,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--engines", default=None, help="comma-separated kclient engines (default: every available one)"
     )
     parser.add_argument("--scenarios", default="seq,c50", help="comma-separated, of seq, c50")
+    parser.add_argument(
+        "--layers",
+        action="store_true",
+        help="also count each engine alone (engine.send with a request built once), apart from the client's layers",
+    )
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results to PATH")
     parser.add_argument(
         "--child", nargs=5, metavar=("CLIENT", "SCENARIO", "COUNT", "WARM_UP", "URL"), help=argparse.SUPPRESS
@@ -171,7 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     engines = chosen_engines(args.engines, "count")
     if engines is None:
         return 2
-    labels = [f"kclient[{name}]" for name in engines] + list(BASELINES)
+    labels = [f"kclient[{name}]" for name in engines]
+    if args.layers:
+        labels += [f"kclient[{name}]{ENGINE_ALONE}" for name in engines]
+    labels += list(BASELINES)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kclient-bench-") as tmp:
         prepare_files(Path(tmp) / "root")

@@ -131,6 +131,44 @@ class KclientBench(BenchClient):
                 await client.join()
 
 
+class EngineAloneBench(BenchClient):
+    """A kclient engine without the client around it: ``engine.send`` with a request built once
+    per URL (as the lean loop builds its heads), the body read. For ``instructions.py --layers``:
+    what the engine costs apart from the client's layers (builder, lifecycle, plugins, READ stage)."""
+
+    scenarios = frozenset({"seq", "c50"})
+
+    def __init__(self, engine_name: str) -> None:
+        self.engine_name = engine_name
+        self.label = f"kclient[{engine_name}] engine alone"
+        self.requests: dict[str, Any] = {}
+        self.engine: Any = None
+
+    async def start(self) -> None:
+        from kclient.engines import registry
+
+        names = setting_names(self.engine_name)
+        settings = {name: CONNECTIONS for name in ("max_connections", "max_keepalive_connections") if name in names}
+        self.engine = registry().get(self.engine_name)(**settings)
+
+    async def get(self, url: str) -> int:
+        request = self.requests.get(url)
+        if request is None:
+            from kclient._request_builder import build_request
+
+            request = self.requests[url] = build_request("GET", url, {})
+            request.headers["User-Agent"] = "kclient"  # what the UserAgent plugin adds
+        response = await self.engine.send(request)
+        if not response.is_closed:
+            await response.aread()
+        if response.status != 200:
+            raise RuntimeError(f"{self.label}: GET {url} answered {response.status}")
+        return len(response.content)
+
+    async def aclose(self) -> None:
+        await self.engine.aclose()
+
+
 class AiohttpBench(BenchClient):
     label = "aiohttp"
 

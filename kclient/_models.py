@@ -103,6 +103,10 @@ class Request:
 
     def copy(self, **changes: Any) -> Request:
         """A new request with ``changes`` (``method``, ``url``, ``headers``...); headers are copied."""
+        if not changes:  # a retry's or an auth's attempt: built directly, without a dict of fields
+            return Request(
+                self.method, self.url, self.headers.copy(), self.content, self.timeouts, self.attributes, self.limits
+            )
         values: dict[str, Any] = {
             "method": self.method,
             "url": self.url,

@@ -199,18 +199,18 @@ def test_soak_rejects_an_unknown_engine() -> None:
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 @pytest.mark.timeout(420)
 def test_instructions_counts_every_client_and_prints_ratios(tmp_path: Path) -> None:
-    # Eight child processes under valgrind (about a minute here): python, httpx and aiohttp start 50x slower.
+    # Ten child processes under valgrind (about a minute here): python, httpx and aiohttp start 50x slower.
     out = tmp_path / "instructions.json"
     result = run_script(
         "instructions.py", "--requests", "5", "--warm-up", "2", "--engines", "CIO", "--scenarios", "seq",
-        "--json", str(out), timeout=400,
+        "--layers", "--json", str(out), timeout=400,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     for text in ("instructions per request", "kclient[CIO]", "aiohttp", "httpx", "ratios"):
         assert text in result.stdout
     document = json.loads(out.read_text())
     counts = document["instructions_per_request"]["seq"]
-    assert set(counts) == {"kclient[CIO]", "aiohttp", "httpx", "lean loop"}
+    assert set(counts) == {"kclient[CIO]", "kclient[CIO] engine alone", "aiohttp", "httpx", "lean loop"}
     assert all(count > 0 for count in counts.values())
     for peer in ("aiohttp", "lean loop"):
         assert document["ratios"]["CIO"]["seq"][peer] == pytest.approx(counts[peer] / counts["kclient[CIO]"])

@@ -247,3 +247,22 @@ def test_timeouts_merge_over_defaults() -> None:
     assert Timeouts(socket=0.5).merged_over(Timeouts()) == Timeouts(socket=0.5)
     with pytest.raises(AttributeError):
         Timeouts().request = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("changes", [{}, {"method": "PUT"}], ids=["no changes", "with a change"])
+def test_request_copy_keeps_every_field_and_copies_the_headers(changes: dict[str, object]) -> None:
+    from kclient._limits import BodyLimits
+    from kclient._request_builder import build_request
+
+    original = build_request("POST", "http://mock.test/doc", {"headers": {"X-A": "1"}, "content": b"body"})
+    original.timeouts = Timeouts(request=3.0)
+    original.attributes = {"retry": 2}
+    original.limits = BodyLimits(max_body_size=10)
+    copy = original.copy(**changes)  # type: ignore[arg-type]
+    assert copy is not original
+    assert copy.method == changes.get("method", "POST")
+    assert (copy.url, copy.content, copy.timeouts, copy.attributes, copy.limits) == (
+        original.url, b"body", Timeouts(request=3.0), {"retry": 2}, BodyLimits(max_body_size=10),
+    )  # fmt: skip
+    copy.headers["X-A"] = "changed"  # a plugin changing the copy's headers leaves the original's alone
+    assert original.headers["X-A"] == "1"
