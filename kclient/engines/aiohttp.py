@@ -30,6 +30,9 @@ the request (secrets masked). A request whose reused keep-alive connection was c
 before any byte of the answer is sent once more by aiohttp itself when its method is
 idempotent (aiohttp retries ``ServerDisconnectedError`` and ``ClientOSError`` once, and
 a bytes body with them), so the engine adds no retry of its own.
+
+The exception mapping lives in ``kclient.engines._aiohttp_errors`` (re-exported here) and the
+responses and their streamed bodies in ``kclient.engines._aiohttp_response``.
 """
 
 from __future__ import annotations
@@ -37,212 +40,34 @@ from __future__ import annotations
 import asyncio
 import io
 import ssl
-import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, NamedTuple
 
 import aiohttp
-import aiohttp.client_exceptions
-import aiohttp.http
 from yarl import URL
 
-from .. import _errors as errors
-from .._decoding import Decoder, accept_encoding, decoder_for
+from .._decoding import accept_encoding
 from .._describe import describe
 from .._engine import Capabilities, Engine, EngineConfig, leave_loop, require_module
 from .._errors import (
     ConfigError,
-    ConnectTimeout,
-    DecodingError,
     InvalidRequestError,
     KClientError,
-    ProtocolError,
-    TLSError,
     TransportError,
     UnsupportedSettingError,
     WebSocketProtocolError,
-    WriteError,
-    find_cause,
 )
 from .._models import Request, Response
 from .._proxy import EnvironmentProxies, ProxyConfig
-from .._redact import mask_credentials, mask_header, mask_url
+from .._redact import mask_credentials
 from .._settings import setting
-from .._tls import HttpsConfig, create_ssl_context, find_ssl_error
+from .._tls import HttpsConfig, create_ssl_context
 from .._ws_channel import WebSocketChannel, WebSocketSettings, handshake_headers, ws_url
-from ._errors import ErrorMap, failure
+from ._aiohttp_errors import _NATIVE, EXCEPTION_MAP, _translate, kclient_error_for, map_exceptions
+from ._aiohttp_response import _response
 
 __all__ = ["EXCEPTION_MAP", "Aiohttp", "AiohttpConfig", "kclient_error_for", "map_exceptions"]
-
-
-def _aiohttp_entries(*pairs: tuple[str, type[KClientError]]) -> tuple[tuple[type[Exception], type[KClientError]], ...]:
-    """``(aiohttp.<name>, kclient class)`` for the names this aiohttp version has (some are recent)."""
-    found = []
-    for name, mapped in pairs:
-        native = getattr(aiohttp, name, None) or getattr(aiohttp.client_exceptions, name, None)
-        if native is not None:
-            found.append((native, mapped))
-    return tuple(found)
-
-
-def _socks_entries() -> tuple[tuple[type[Exception], type[KClientError]], ...]:
-    """aiohttp_socks' errors, raised while the SOCKS connector opens a connection (when it is installed)."""
-    try:
-        import aiohttp_socks
-    except ImportError:
-        return ()
-    return (
-        (aiohttp_socks.ProxyTimeoutError, errors.ConnectTimeout),
-        (aiohttp_socks.ProxyConnectionError, errors.ProxyError),
-        (aiohttp_socks.ProxyError, errors.ProxyError),
-    )
-
-
-#: aiohttp (and aiohttp_socks) exception -> kclient exception; the most specific type wins (see
-#: ``ErrorMap``). ``aiohttp.ClientError`` is the catch-all; a bare ``TimeoutError`` is a ConnectTimeout when
-#: it was raised while connecting, else a SocketTimeout (see :func:`kclient_error_for`), and a
-#: ``ClientPayloadError`` caused by a content-encoding error is a DecodingError.
-EXCEPTION_MAP = ErrorMap(
-    (
-        *_aiohttp_entries(
-            # timeouts (all of them are ServerTimeoutErrors, which are TimeoutErrors)
-            ("ConnectionTimeoutError", errors.ConnectTimeout),
-            ("SocketTimeoutError", errors.SocketTimeout),
-            ("ServerTimeoutError", errors.SocketTimeout),
-            # TLS (aiohttp's SSL errors are ssl.SSLError subclasses themselves)
-            ("ClientConnectorCertificateError", errors.TLSError),
-            ("ClientConnectorSSLError", errors.TLSError),
-            ("ClientSSLError", errors.TLSError),
-            ("ServerFingerprintMismatch", errors.TLSError),
-            # opening a connection
-            ("ClientProxyConnectionError", errors.ProxyError),
-            ("ClientConnectorDNSError", errors.ConnectError),
-            ("UnixClientConnectorError", errors.ConnectError),
-            ("ClientConnectorError", errors.ConnectError),
-            # an open connection that failed
-            ("ClientConnectionResetError", errors.WriteError),
-            ("ClientOSError", errors.ReadError),
-            ("ServerDisconnectedError", errors.ReadError),
-            ("ServerConnectionError", errors.ReadError),
-            ("ClientConnectionError", errors.ReadError),
-            ("UploadAbortedError", errors.WriteError),
-            # answers that break HTTP
-            ("ClientPayloadError", errors.ProtocolError),
-            ("ClientHttpProxyError", errors.ProxyError),
-            ("ContentTypeError", errors.DecodingError),
-            ("WSServerHandshakeError", errors.ProtocolError),
-            ("TooManyRedirects", errors.ProtocolError),
-            ("ClientResponseError", errors.ProtocolError),
-            ("InvalidUrlRedirectClientError", errors.ProtocolError),
-            ("NonHttpUrlRedirectClientError", errors.ProtocolError),
-            ("RedirectClientError", errors.ProtocolError),
-            # requests that cannot be sent
-            ("InvalidUrlClientError", errors.InvalidRequestError),
-            ("InvalidURL", errors.InvalidRequestError),
-            ("NonHttpUrlClientError", errors.InvalidRequestError),
-            # the catch-all of the client's errors
-            ("ClientError", errors.TransportError),
-            # exported, outside ClientError (websockets, multipart, stream internals)
-            ("WebSocketError", errors.ProtocolError),
-            ("WSMessageTypeError", errors.ProtocolError),
-            ("EofStream", errors.ReadError),
-            ("BadContentDispositionHeader", errors.ProtocolError),
-            ("BadContentDispositionParam", errors.ProtocolError),
-        ),
-        (aiohttp.http.HttpProcessingError, errors.ProtocolError),
-        *_socks_entries(),
-        (asyncio.TimeoutError, errors.SocketTimeout),
-    )
-)
-_NATIVE = EXCEPTION_MAP.native
-#: aiohttp's exceptions for a failed TLS handshake, whose native ``ssl`` error names the reason.
-_TLS_CLASSES = tuple(native for native, mapped in EXCEPTION_MAP.items() if mapped is TLSError)
-
-
-def kclient_error_for(exc: BaseException, *, reading: bool = False) -> type[KClientError]:
-    """The kclient exception class that stands for the aiohttp exception ``exc``.
-
-    ``reading`` is true while a response body is read (a bare timeout is then a socket timeout).
-    """
-    native, mapped = EXCEPTION_MAP.entry(exc)
-    if native is None:
-        return mapped
-    if native is asyncio.TimeoutError and not reading and _raised_while_connecting(exc):
-        return ConnectTimeout
-    if mapped is ProtocolError and _decoding_failed(exc):
-        return DecodingError
-    if type(exc) in _WRITE_FAILURE_CLASSES and str(exc).startswith(_WRITE_FAILURES):
-        return WriteError
-    return mapped
-
-
-#: How aiohttp's messages begin when writing the request body failed. Matched by text because
-#: aiohttp has no type for it: it raises the ClientOSError and ClientConnectionError it raises
-#: for reading too (``ClientRequest._write_bytes``), the OSError behind either being the same.
-_WRITE_FAILURES = ("Can not write request body", "Failed to send bytes")
-_WRITE_FAILURE_CLASSES = (aiohttp.ClientOSError, aiohttp.ClientConnectionError)
-
-
-def _raised_while_connecting(exc: BaseException) -> bool:
-    """True when the traceback of ``exc`` goes through aiohttp's (or aiohttp_socks') connector."""
-    tb = exc.__traceback__
-    while tb is not None:
-        module = str(tb.tb_frame.f_globals.get("__name__", ""))
-        if module.startswith(("aiohttp.connector", "aiohttp_socks")):
-            return True
-        tb = tb.tb_next
-    return False
-
-
-def _decoding_failed(exc: BaseException) -> bool:
-    """True for a payload error caused by a content-encoding (decompression) error."""
-    from aiohttp.http_exceptions import ContentEncodingError
-
-    return find_cause(exc, ContentEncodingError) is not None
-
-
-def _native_ssl_error(exc: BaseException) -> ssl.SSLError | None:
-    """The ``ssl`` module's error behind an aiohttp TLS error (which is an SSLError subclass itself)."""
-    current: BaseException | None = exc
-    while isinstance(current, aiohttp.ClientError):
-        current = current.__cause__ or current.__context__
-    return None if current is None else find_ssl_error(current)
-
-
-def _translate(exc: BaseException, request: Request, *, reading: bool = False) -> KClientError:
-    """The kclient error for ``exc``, its message naming the request (credentials masked).
-
-    The caller raises it ``from exc``.
-    """
-    _scrub_request_info(exc)
-    ssl_error = _native_ssl_error(exc) if isinstance(exc, _TLS_CLASSES) else None
-    return failure(kclient_error_for(exc, reading=reading), exc, request, ssl_error=ssl_error)
-
-
-@contextmanager
-def map_exceptions(request: Request, *, reading: bool = False) -> Iterator[None]:
-    """Re-raise aiohttp's exceptions as kclient's, naming the request (secrets masked)."""
-    try:
-        yield
-    except _NATIVE as exc:
-        raise _translate(exc, request, reading=reading) from exc
-
-
-def _scrub_request_info(exc: BaseException) -> None:
-    """Mask the request aiohttp keeps in a response error (the ``__cause__`` kept): its URL's
-    secrets, and secret headers such as Proxy-Authorization, which its repr would show."""
-    if not isinstance(exc, aiohttp.ClientResponseError) or exc.request_info is None:
-        return
-    from multidict import CIMultiDict, CIMultiDictProxy
-
-    info = exc.request_info
-    headers = CIMultiDictProxy(CIMultiDict((name, mask_header(name, value)) for name, value in info.headers.items()))
-    masked = aiohttp.RequestInfo(URL(mask_url(info.url)), info.method, headers, URL(mask_url(info.real_url)))
-    exc.request_info = masked
-    exc.args = (masked, exc.history)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -279,156 +104,6 @@ class _HttpProxy(NamedTuple):
     def of(cls, proxy: ProxyConfig) -> _HttpProxy:
         authorization = proxy.basic_authorization
         return cls(proxy.url if authorization is None else proxy.url.with_user(None), authorization)
-
-
-#: aiohttp's version tuples as kclient's ``http_version`` (None: aiohttp has not seen a status line).
-_VERSIONS: dict[object, str] = {
-    aiohttp.HttpVersion11: "HTTP/1.1",
-    aiohttp.HttpVersion10: "HTTP/1.0",
-    None: "HTTP/1.1",
-}
-
-
-async def _response(native: aiohttp.ClientResponse, request: Request) -> Response:
-    """kclient's response for aiohttp's: already read when the whole body came with the head."""
-    version = native.version
-    http_version = _VERSIONS.get(version) or f"HTTP/{version.major}.{version.minor}"  # type: ignore[union-attr]
-    encoding = native.headers.get("Content-Encoding")
-    decoder = decoder_for(encoding, request) if encoding else None
-    content: bytes | None = None
-    stream: _AiohttpStream | None = None
-    if native.content.is_eof():  # the whole body came with the head: hand it over read, no stream
-        try:
-            content = await native.read()  # from the buffer, without waiting
-        except _NATIVE as exc:
-            raise _translate(exc, request, reading=True) from exc
-        finally:
-            native.release()
-        if decoder is not None:
-            content = _decoded(decoder, content, request)
-    else:
-        stream = _AiohttpStream(native, request, decoder)
-    return Response(
-        native.status,
-        request=request,
-        headers=native.headers,
-        reason=native.reason,
-        http_version=http_version,
-        content=content,
-        stream=stream,
-    )
-
-
-def _decoding_step(step: Callable[[], bytes], request: Request) -> bytes:
-    """``step()`` (a decoder call), its ``DecodingError`` naming the request."""
-    try:
-        return bytes(step())
-    except DecodingError as exc:
-        raise DecodingError(f"{describe(request)} failed: {exc}") from (exc.__cause__ or exc)
-
-
-def _decoded(decoder: Decoder, content: bytes, request: Request) -> bytes:
-    """A whole body, decoded."""
-    return _decoding_step(lambda: decoder.decode(content) + decoder.flush(), request)
-
-
-class _AiohttpStream:
-    """The body of an aiohttp response: raw chunks from the connection, decoded here.
-
-    ``aclose()`` hands the connection back to the pool when the body was read to its end,
-    and closes it otherwise (a half-read connection cannot be reused).
-
-    While the body is incomplete the stream watches its connection: aiohttp's C parser,
-    meeting broken chunked framing after the head was handed over, closes the connection
-    but never tells the body, whose reader would then wait forever (even past a socket
-    timeout). A connection closed under an unfinished body fails the body instead.
-    """
-
-    __slots__ = ("_closed", "_decoder", "_done", "_protocol", "_request", "_response")
-
-    def __init__(self, response: aiohttp.ClientResponse, request: Request, decoder: Decoder | None) -> None:
-        self._response = response
-        self._request = request
-        self._decoder = decoder
-        self._done = False
-        self._closed: asyncio.Future[None] | None = None
-        self._protocol: Any = None
-        if not response.content.is_eof():
-            self._watch_connection()
-
-    def __aiter__(self) -> _AiohttpStream:
-        return self
-
-    async def __anext__(self) -> bytes:
-        while True:
-            if self._done:
-                raise StopAsyncIteration
-            try:
-                chunk = await self._response.content.readany()
-            except _NATIVE as exc:
-                raise _translate(exc, self._request, reading=True) from exc
-            decoder = self._decoder
-            if not chunk:
-                self._done = True
-                if decoder is None:
-                    raise StopAsyncIteration
-                chunk = self._decode(decoder.flush)
-            elif decoder is not None:
-                chunk = self._decode(partial(decoder.decode, chunk))
-            if chunk:
-                return chunk
-
-    def _decode(self, step: Callable[[], bytes]) -> bytes:
-        return _decoding_step(step, self._request)
-
-    def _watch_connection(self) -> None:
-        connection = self._response.connection
-        protocol = connection.protocol if connection is not None else None
-        if protocol is None:
-            return
-        closed = protocol.closed
-        if closed is None:  # already lost
-            self._connection_closed(protocol)
-            return
-        if closed not in _RETRIEVED:  # once per connection: its close error, if any, is retrieved
-            _RETRIEVED.add(closed)
-            closed.add_done_callback(_retrieve)
-        self._closed, self._protocol = closed, protocol
-        closed.add_done_callback(self._on_closed)
-
-    def _on_closed(self, closed: asyncio.Future[None]) -> None:
-        self._connection_closed(self._protocol)
-
-    def _connection_closed(self, protocol: Any) -> None:
-        content = self._response.content
-        if content.is_eof() or content.exception() is not None:
-            return  # the body ended, or aiohttp already reported why it did not
-        cause = protocol.exception() if protocol is not None else None
-        error = aiohttp.ClientPayloadError(
-            f"Response payload is not completed: the connection was closed ({cause or 'no reason given'})"
-        )
-        error.__cause__ = cause
-        content.set_exception(error)
-
-    async def aclose(self) -> None:
-        closed, self._closed, self._protocol = self._closed, None, None
-        if closed is not None:
-            closed.remove_done_callback(self._on_closed)
-        response = self._response
-        if self._done or response.content.at_eof():
-            response.release()
-        else:
-            response.close()  # part of the body is still to come: the connection is dropped
-
-
-#: The close futures of connections that already have a ``_retrieve`` callback.
-_RETRIEVED: weakref.WeakSet[asyncio.Future[None]] = weakref.WeakSet()
-
-
-def _retrieve(closed: asyncio.Future[None]) -> None:
-    """Mark a connection's close error as seen (asyncio logs futures whose exception nobody retrieved)."""
-    if not closed.cancelled():
-        closed.exception()
 
 
 class Aiohttp(Engine):
