@@ -22,7 +22,7 @@ from ._errors import (
     CassetteError,
     ClientCancelledError,
     ClientClosedError,
-    ClientRequestError,
+    ClientResponseError,
     ConfigError,
     ConnectError,
     ConnectTimeout,
@@ -32,6 +32,7 @@ from ._errors import (
     InvalidRequestError,
     KClientError,
     KClientTimeoutError,
+    PoolTimeout,
     ProtocolError,
     ProxyError,
     ReadError,
@@ -125,7 +126,7 @@ __all__ = [
     "CassetteError",
     "ClientCancelledError",
     "ClientClosedError",
-    "ClientRequestError",
+    "ClientResponseError",
     "ClientState",
     "ClientStatus",
     "Codec",
@@ -159,6 +160,7 @@ __all__ = [
     "JsonCodec",
     "KClientError",
     "KClientTimeoutError",
+    "PoolTimeout",
     "LogLevel",
     "Logging",
     "Mock",
@@ -288,7 +290,23 @@ def unload_ipython_extension(ipython: Any) -> None:
     importlib.import_module("kclient.magics").unload_ipython_extension(ipython)
 
 
+#: Former names, kept working with a ``DeprecationWarning``: old name -> (new name, why it changed).
+_DEPRECATED = {
+    "ClientRequestError": ("ClientResponseError", "a 4xx answer, not a request kclient refused to send"),
+}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _DEPRECATED:
+        import warnings
+
+        new, why = _DEPRECATED[name]
+        warnings.warn(
+            f"kclient.{name} is now kclient.{new} ({why}); the old name will be removed.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return globals()[new]
     if name == "engines":  # the subpackage, for kclient.engines.registry()
         import importlib
 

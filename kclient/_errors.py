@@ -22,7 +22,7 @@
     ├── ResponseError                                 raised by ``raise_for_status()`` / ``expect_success``
     │   ├── RedirectResponseError                     3xx
     │   │   └── TooManyRedirectsError                 more redirects than ``max_redirects``
-    │   ├── ClientRequestError                        4xx
+    │   ├── ClientResponseError                        4xx
     │   └── ServerResponseError                       5xx
     ├── ResponseNotReadError         (RuntimeError)   body of a streamed response used before reading
     ├── ResponseTooLargeError                         a body past max_body_size, or a decompression bomb
@@ -51,7 +51,7 @@ __all__ = [
     "CassetteError",
     "ClientCancelledError",
     "ClientClosedError",
-    "ClientRequestError",
+    "ClientResponseError",
     "ConfigError",
     "ConnectError",
     "ConnectTimeout",
@@ -61,6 +61,7 @@ __all__ = [
     "InvalidRequestError",
     "KClientError",
     "KClientTimeoutError",
+    "PoolTimeout",
     "ProtocolError",
     "ProxyError",
     "ReadError",
@@ -158,6 +159,12 @@ class ConnectTimeout(KClientTimeoutError):
     """The connection was not established within the connect timeout."""
 
 
+class PoolTimeout(ConnectTimeout):
+    """No connection of the engine's pool came free in time (Httpx's pool timeout, a full
+    blocking Urllib3 pool): every connection was busy, none was being opened. A ``ConnectTimeout``
+    for code that catches those; raise ``max_connections`` or lower the concurrency."""
+
+
 class RequestTimeout(KClientTimeoutError):
     """The whole request (send and receive) took longer than the request timeout."""
 
@@ -190,8 +197,12 @@ class TooManyRedirectsError(RedirectResponseError):
     """More redirects in a row than ``HttpRedirect``'s ``max_redirects``; ``response`` is the last one."""
 
 
-class ClientRequestError(ResponseError):
-    """The server answered 4xx: the request was wrong (or unauthorized)."""
+class ClientResponseError(ResponseError):
+    """The server answered 4xx, RFC 9110's client-error class: it refused the request as sent (or unauthorized).
+
+    Its former name, ``ClientRequestError``, read as bad input beside ``InvalidRequestError``; it
+    still works, with a ``DeprecationWarning``.
+    """
 
 
 class ServerResponseError(ResponseError):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ._charset import content_charset, decode_text
 from ._errors import (
-    ClientRequestError,
+    ClientResponseError,
     DecodingError,
     KClientError,
     RedirectResponseError,
@@ -404,7 +404,7 @@ class Response:
         if self.status < 400:
             error_class, kind = RedirectResponseError, "Redirect"
         elif self.status < 500:
-            error_class, kind = ClientRequestError, "Client error"
+            error_class, kind = ClientResponseError, "Client error"
         else:
             error_class, kind = ServerResponseError, "Server error"
         raise self.error(error_class, f"{kind} {self.status} {self.reason}")

@@ -8,7 +8,7 @@ import pytest
 
 import kclient
 from kclient import (
-    ClientRequestError,
+    ClientResponseError,
     ConfigError,
     HttpClient,
     HttpClientConfig,
@@ -122,7 +122,7 @@ def expecting(c: HttpClientConfig) -> None:
 @pytest.mark.anyio
 async def test_expect_success_raises_client_request_error_for_404() -> None:
     client = HttpClient(Mock(answer_by_path), expecting)
-    with pytest.raises(ClientRequestError) as info:
+    with pytest.raises(ClientResponseError) as info:
         await client.get("http://mock.test/status/404")
     error = info.value
     assert isinstance(error, ResponseError)
@@ -175,7 +175,7 @@ async def test_without_expect_success_error_statuses_are_returned() -> None:
 async def test_expect_success_can_be_turned_on_after_creation() -> None:
     client = HttpClient(Mock(answer_by_path))
     client.expect_success = True
-    with pytest.raises(ClientRequestError):
+    with pytest.raises(ClientResponseError):
         await client.get("http://mock.test/status/418")
 
 

@@ -50,12 +50,13 @@ PARENTS: dict[type[BaseException], type[BaseException]] = {
     kclient.WriteError: kclient.TransportError,
     kclient.KClientTimeoutError: kclient.TransportError,
     kclient.ConnectTimeout: kclient.KClientTimeoutError,
+    kclient.PoolTimeout: kclient.ConnectTimeout,
     kclient.RequestTimeout: kclient.KClientTimeoutError,
     kclient.SocketTimeout: kclient.KClientTimeoutError,
     kclient.ResponseError: kclient.KClientError,
     kclient.RedirectResponseError: kclient.ResponseError,
     kclient.TooManyRedirectsError: kclient.RedirectResponseError,
-    kclient.ClientRequestError: kclient.ResponseError,
+    kclient.ClientResponseError: kclient.ResponseError,
     kclient.ServerResponseError: kclient.ResponseError,
     kclient.ResponseNotReadError: kclient.KClientError,
     kclient.DecodingError: kclient.KClientError,
@@ -167,7 +168,7 @@ def test_errors_keep_their_cause() -> None:
 
 def test_response_errors_carry_their_response() -> None:
     sentinel = object()
-    exc = kclient.ClientRequestError("Client error 404", response=sentinel)  # type: ignore[arg-type]
+    exc = kclient.ClientResponseError("Client error 404", response=sentinel)  # type: ignore[arg-type]
     assert exc.response is sentinel
     assert str(exc) == "Client error 404"
     with pytest.raises(TypeError):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kclient import (
-    ClientRequestError,
+    ClientResponseError,
     DecodingError,
     HttpClient,
     KClientError,
@@ -157,10 +157,10 @@ async def test_raise_for_status_returns_the_response_for_1xx_and_2xx(status: int
         (301, RedirectResponseError, "Redirect"),
         (304, RedirectResponseError, "Redirect"),
         (399, RedirectResponseError, "Redirect"),
-        (400, ClientRequestError, "Client error"),
-        (404, ClientRequestError, "Client error"),
-        (429, ClientRequestError, "Client error"),
-        (499, ClientRequestError, "Client error"),
+        (400, ClientResponseError, "Client error"),
+        (404, ClientResponseError, "Client error"),
+        (429, ClientResponseError, "Client error"),
+        (499, ClientResponseError, "Client error"),
         (500, ServerResponseError, "Server error"),
         (503, ServerResponseError, "Server error"),
         (599, ServerResponseError, "Server error"),
@@ -177,7 +177,7 @@ async def test_raise_for_status_raises_by_class(status: int, error_class: type[R
     assert error.response is response
     assert str(error).startswith(f"{kind} {status}")
     assert f"PATCH {URL}" in str(error)
-    for other in {RedirectResponseError, ClientRequestError, ServerResponseError} - {error_class}:
+    for other in {RedirectResponseError, ClientResponseError, ServerResponseError} - {error_class}:
         assert not isinstance(error, other)
 
 
@@ -230,7 +230,7 @@ async def test_reprs_mask_passwords_and_token_query_params() -> None:
         assert "page=2" in text
     assert repr(response).startswith("<Response [404 Not Found] GET ")
     assert repr(response.request).startswith("<Request GET ")
-    with pytest.raises(ClientRequestError) as info:
+    with pytest.raises(ClientResponseError) as info:
         response.raise_for_status()
     assert "pw-secret" not in str(info.value)
     assert "t-secret" not in str(info.value)

@@ -24,7 +24,7 @@ PUBLIC = [
     "CassetteError",
     "ClientCancelledError",
     "ClientClosedError",
-    "ClientRequestError",
+    "ClientResponseError",
     "ClientState",
     "ClientStatus",
     "Codec",
@@ -58,6 +58,7 @@ PUBLIC = [
     "JsonCodec",
     "KClientError",
     "KClientTimeoutError",
+    "PoolTimeout",
     "LogLevel",
     "Logging",
     "Mock",
@@ -182,3 +183,17 @@ def test_engines_with_extras_are_attributes_but_not_in_all() -> None:
         else:
             with pytest.raises(kclient.EngineNotFoundError, match=r"pip install"):
                 getattr(kclient, name)
+
+
+#: Former public names: each still resolves, with a DeprecationWarning naming its successor.
+DEPRECATED = {"ClientRequestError": "ClientResponseError"}
+
+
+@pytest.mark.parametrize(("old", "new"), DEPRECATED.items())
+def test_a_former_name_still_works_with_a_deprecation_warning(old: str, new: str) -> None:
+    with pytest.warns(DeprecationWarning, match=rf"kclient\.{old} is now kclient\.{new}"):
+        value = getattr(kclient, old)
+    assert value is getattr(kclient, new)  # ``except kclient.ClientRequestError`` still catches the new class
+    assert old not in kclient.__all__ and old not in dir(kclient)
+    with pytest.warns(DeprecationWarning):
+        exec(f"from kclient import {old}", {})

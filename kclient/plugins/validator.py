@@ -41,7 +41,7 @@ class HttpCallValidator(Plugin):
 
     With ``expect_success`` (or ``c.expect_success = True``, or a request's
     ``expect_success=True``) a 3xx, 4xx or 5xx status raises ``RedirectResponseError``,
-    ``ClientRequestError`` or ``ServerResponseError``. Each error carries the response,
+    ``ClientResponseError`` or ``ServerResponseError``. Each error carries the response,
     its ``status`` and a ``body_excerpt`` (the first 200 characters). ``validators`` run
     after that, in order; the response is released when one raises.
     """

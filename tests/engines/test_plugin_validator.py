@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from kclient import ClientRequestError, HttpClient, ServerResponseError
+from kclient import ClientResponseError, HttpClient, ServerResponseError
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_expect_success_quotes_the_error_body(make_client: Callable[..., HttpClient], httpbin: Any) -> None:
     client = make_client(lambda c: setattr(c, "expect_success", True))
-    with pytest.raises(ClientRequestError) as caught:
+    with pytest.raises(ClientResponseError) as caught:
         await client.get(httpbin.url + "/status/418")  # httpbin answers with a teapot drawn in text
     error = caught.value
     assert error.status == 418

@@ -293,7 +293,7 @@ async def exchanges(engine: type[Engine], servers: Servers, evidence: Evidence, 
     shutil.rmtree(cassettes)
     assert recorded, "the audit recorded no cassette"
     # The audit did reach every kind of failure it claims to check.
-    assert {"ConnectError", "ClientRequestError", "ServerResponseError"} <= set(outcomes), outcomes
+    assert {"ConnectError", "ClientResponseError", "ServerResponseError"} <= set(outcomes), outcomes
     assert any(kind.endswith("Timeout") for kind in outcomes), outcomes
     if proxied:
         assert "ProxyError" in outcomes, outcomes  # the tunnel with refused proxy credentials

@@ -8,7 +8,7 @@ import pytest
 
 import kclient
 from kclient import (
-    ClientRequestError,
+    ClientResponseError,
     ConfigError,
     DefaultRequest,
     HttpCallValidator,
@@ -139,9 +139,9 @@ async def test_a_plugin_out_of_the_chain_still_sees_requests_with_its_options(or
 async def test_expect_success_turned_on_and_off_after_creation() -> None:
     async with HttpClient(failing(404, b"no")) as client:
         client.expect_success = True
-        with pytest.raises(ClientRequestError):
+        with pytest.raises(ClientResponseError):
             await client.get("http://mock.test/")
-        with pytest.raises(ClientRequestError):
+        with pytest.raises(ClientResponseError):
             async with client.stream("GET", "http://mock.test/"):
                 raise AssertionError("the block is not entered")
         client.expect_success = False
@@ -336,7 +336,7 @@ async def test_expect_success_errors_carry_status_and_a_bounded_excerpt() -> Non
 async def test_expect_success_per_request_both_ways() -> None:
     async with HttpClient(failing(404, b"no")) as client:
         assert (await client.get("http://mock.test/")).status == 404
-        with pytest.raises(ClientRequestError):
+        with pytest.raises(ClientResponseError):
             await client.get("http://mock.test/", expect_success=True)
     async with HttpClient(failing(404, b"no"), lambda c: setattr(c, "expect_success", True)) as client:
         assert (await client.get("http://mock.test/", expect_success=False)).status == 404
