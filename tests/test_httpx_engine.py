@@ -27,7 +27,7 @@ from yarl import URL
 import kclient
 from kclient import (
     ClientCancelledError,
-    ClientRequestError,
+    ClientResponseError,
     ConnectError,
     HttpClient,
     Httpx,
@@ -187,6 +187,21 @@ async def test_early_exit_from_stream_releases_the_connection(httpbin: Any) -> N
         assert (status.in_flight, status.completed, status.failed) == (0, 2, 1)
 
 
+async def test_waiting_for_a_busy_pool_is_a_pool_timeout(httpbin: Any) -> None:
+    # httpx's pool timeout is no failure to connect: every connection was busy. It used to be
+    # reported as a plain ConnectTimeout; PoolTimeout names it and is still a ConnectTimeout.
+    big = httpbin.url + "/stream-bytes/500000?chunk_size=1024"
+    async with HttpClient(Httpx, engine={**NO_ENV, "max_connections": 1}) as client:
+        with anyio.fail_after(20):
+            async with client.stream("GET", big) as response:  # holds the only connection
+                assert response.status == 200
+                with pytest.raises(kclient.PoolTimeout, match="/get") as waited:
+                    await client.get(httpbin.url + "/get", timeout=Timeouts(connect=0.2))
+                assert isinstance(waited.value, kclient.ConnectTimeout)
+                assert isinstance(waited.value.__cause__, httpx.PoolTimeout)
+            assert (await client.get(httpbin.url + "/get")).status == 200  # the pool is free again
+
+
 # Breaking out of aiter_bytes abandons async generators (kclient's and httpx's own chain down
 # to httpcore); trio reports each one with a ResourceWarning when it is garbage collected
 # (httpx upstream: encode/httpx#3686), which this suite turns into errors. So on asyncio only.
@@ -217,7 +232,7 @@ async def test_status_codes(client: HttpClient, httpbin: Any, status: int) -> No
     if status == 302:
         assert "Location" in response.headers  # redirects are not followed by the engine
     if 400 <= status < 500:
-        with pytest.raises(ClientRequestError) as caught:
+        with pytest.raises(ClientResponseError) as caught:
             response.raise_for_status()
         assert caught.value.response is response
     elif status >= 500:
@@ -460,7 +475,7 @@ async def test_http_proxy_with_basic_auth_never_shows_the_password(tinyproxy: Ca
     async with HttpClient(Httpx, engine={**NO_ENV, "proxy": ProxyBuilder.http(wrong)}) as refused:
         refusal = await refused.get(httpbin.url + "/headers", params={"show_env": "1"})
         assert refusal.status in (401, 407)  # tinyproxy 1.11 answers wrong credentials with 401
-        with pytest.raises(ClientRequestError) as rejected:
+        with pytest.raises(ClientResponseError) as rejected:
             refusal.raise_for_status()
         shown += [str(rejected.value), repr(rejected.value), repr(refused), repr(refused.engine)]
 

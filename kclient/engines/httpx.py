@@ -47,7 +47,7 @@ __all__ = ["EXCEPTION_MAP", "Httpx", "HttpxConfig", "map_exceptions"]
 EXCEPTION_MAP = ErrorMap(
     (
         (httpx.ConnectTimeout, errors.ConnectTimeout),
-        (httpx.PoolTimeout, errors.ConnectTimeout),
+        (httpx.PoolTimeout, errors.PoolTimeout),
         (httpx.ReadTimeout, errors.SocketTimeout),
         (httpx.WriteTimeout, errors.SocketTimeout),
         (httpx.TimeoutException, errors.KClientTimeoutError),
