@@ -12,7 +12,7 @@ import ast
 from collections.abc import Callable
 from typing import Any
 
-from kclient import ConfigError, HttpClient, HttpClientConfig, KClientError
+from kclient import ClientState, ConfigError, HttpClient, HttpClientConfig, KClientError
 
 from ._errors import KClientMagicError
 
@@ -77,7 +77,7 @@ class KernelClient:
 
     def adopt(self, client: HttpClient) -> HttpClient:
         """Make ``client`` (made in the notebook) the kernel client; the old one is closed."""
-        if client.state.name != "ACTIVE":
+        if client.state is not ClientState.ACTIVE:
             raise KClientMagicError(
                 f"{client.name} is {client.state.name}: a kernel client must be ACTIVE. Create a new HttpClient."
             )
@@ -95,7 +95,7 @@ class KernelClient:
             return current
         key = engine.casefold()
         client = self._others.get(key)
-        if client is None or client.state.name != "ACTIVE":
+        if client is None or client.state is not ClientState.ACTIVE:
             client = self._others[key] = self._create(engine, {})
         return client
 
