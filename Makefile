@@ -1,5 +1,5 @@
 # kclient's set-up and checks. Needs only python3 (with venv) and, for `make test`,
-# apt-get (tinyproxy is installed on first run). See README.md, "Set up".
+# apt-get (tinyproxy is installed on first run). See CONTRIBUTING.md, "Set up".
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -15,16 +15,17 @@ STAMP := $(VENV)/.kclient-installed
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 LAB_ARGS ?=
 
-.PHONY: help venv lab test pythons lint typecheck unit notebooks test-slow test-browser reliability bench system-deps clean
+.PHONY: help venv lab test pythons lint typecheck unit notebooks docs docs-serve test-slow test-browser reliability bench system-deps clean
 
 help:
 	@echo "make lab           set up .venv, then JupyterLab on notebooks/"
 	@echo "make test          set up .venv and system packages, then ruff, mypy, pytest and the notebooks"
-	@echo "make lint | typecheck | unit | notebooks   one step of make test"
+	@echo "make lint | typecheck | unit | notebooks | docs   one step of make test"
+	@echo "make docs-serve    build the manual (docs/), then serve it on http://127.0.0.1:8001"
 	@echo "make pythons       the core subset on the supported Pythons other than .venv's (make core-3.12 for one)"
 	@echo "make test-slow     only the tests marked slow (make test runs them too)"
 	@echo "make test-browser  only the tests marked browser (JupyterLab in Chromium)"
-	@echo "make reliability   the reliability suite (-m reliability), then its table for the README"
+	@echo "make reliability   the reliability suite (-m reliability), then its table for docs/reliability.md"
 	@echo "make bench         all benchmarks: import time, engines vs aiohttp, httpx, pyreqwest, pycurl and the lean loop on asyncio and uvloop (requests/s and instructions), streaming memory"
 	@echo "make clean         remove caches (keeps the venvs); rm -rf .venv .venv-3.* for a fresh start"
 
@@ -49,12 +50,16 @@ system-deps:
 
 # The steps of `make test`, in the order it runs them. pytest's exit status 5 ("no tests
 # collected") fails the run like any other failure.
-LINT := $(PY) -m ruff check kclient magics tests bench hatch_build.py
+LINT := $(PY) -m ruff check kclient magics tests bench hatch_build.py docs/conf.py docs/_ext
 TYPECHECK := $(PY) -m mypy
 UNIT := $(PY) -m pytest -m "not browser"
 # Every cell must run without error and print the outputs stored in the notebook, up to what
 # tests/nbval-sanitize.cfg masks (ports, durations, dates). scripts/execute-notebooks.py stores them.
 NOTEBOOKS := $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg notebooks/
+# The manual (docs/, Sphinx with MyST and myst-nb), offline, with every warning an error: a broken
+# link or reference, a bad docstring, a settings table or error tree that no longer draws.
+DOCS := $(PY) -m sphinx -E -W --keep-going -n -q -b html docs docs/_build/html
+DOCS_PORT ?= 8001
 # JupyterLab in headless Chromium (tests/browser): the widgets as a person sees them.
 BROWSER := $(PY) -m pytest -m browser tests/browser
 
@@ -62,7 +67,7 @@ BROWSER := $(PY) -m pytest -m browser tests/browser
 # reliability, bench and browser ones, with kclient's network engines narrowed to CORE_ENGINES
 # (CIO is kclient's own code, Aiohttp a C extension; Httpx and Urllib3 are pure Python and
 # their matrix runs on 3.11). Each gets .venv-X.Y from scripts/find-python.sh, which fails
-# naming the version when the machine lacks it. See README, "Tests".
+# naming the version when the machine lacks it. See CONTRIBUTING.md, "Set up".
 SUPPORTED_PYTHONS := 3.11 3.12 3.13
 OTHER_PYTHONS = $(filter-out $(shell test -x $(PY) && $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])'),$(SUPPORTED_PYTHONS))
 CORE_EXTRAS := jupyter,aiohttp,urllib3,http2,socks,compression,progress,demo,websocket,record,cache,test
@@ -87,6 +92,7 @@ test: $(STAMP) system-deps
 	$(TYPECHECK)
 	$(UNIT)
 	$(NOTEBOOKS)
+	$(DOCS)
 	$(BROWSER)
 	$(MAKE) --no-print-directory pythons
 
@@ -101,6 +107,12 @@ unit: $(STAMP)
 
 notebooks: $(STAMP)
 	$(NOTEBOOKS)
+
+docs: $(STAMP)
+	$(DOCS)
+
+docs-serve: docs
+	$(PY) -m http.server $(DOCS_PORT) --bind 127.0.0.1 --directory docs/_build/html
 
 test-slow: $(STAMP) system-deps
 	$(PY) -m pytest -m slow

@@ -94,7 +94,7 @@ class Reconnection:
 
 
 class EventSource:
-    """An open Server-Sent Events stream: ``async for event in source`` gives ``ServerSentEvent``s.
+    """An open Server-Sent Events stream: ``async for event in source`` gives each ``ServerSentEvent``.
 
     ``response`` is the current connection's response, ``events`` the events received,
     ``reconnects`` the reconnections made, ``last_event_id`` and ``reconnect_delay`` (seconds)

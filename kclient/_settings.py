@@ -63,6 +63,11 @@ class SettingInfo:
         """The allowed range in words, or ``""`` when there is none."""
         return _range_text(self.minimum, self.maximum)
 
+    @property
+    def type_text(self) -> str:
+        """The type in words, as the errors for a wrong value say it (``a number or None``)."""
+        return _type_text(self.type)
+
 
 def describe_settings(config_class: type[Any], prefix: str = "") -> list[SettingInfo]:
     """List the settings of a config dataclass, nested blocks flattened as ``block.name``."""

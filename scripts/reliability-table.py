@@ -1,4 +1,4 @@
-"""Print the README's reliability table from a report of ``pytest -m reliability --reliability-report=PATH``.
+"""Print docs/reliability.md's table from a report of ``pytest -m reliability --reliability-report=PATH``.
 
 Usage: ``python scripts/reliability-table.py reliability.json``
 

@@ -4,7 +4,7 @@ Servers bind 127.0.0.1 on a port chosen by the OS and stop when their fixture en
 
 Also the reliability report: ``--reliability-report=PATH`` writes, for every test marked
 ``@pytest.mark.reliability(scenario)``, what it yielded (see ``pytest_sessionfinish``);
-``scripts/reliability-table.py PATH`` turns that into the README's table.
+``scripts/reliability-table.py PATH`` turns that into the table of docs/reliability.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""scripts/reliability-table.py: the README's reliability table from a hand-written report."""
+"""scripts/reliability-table.py: the reliability table of docs/reliability.md from a hand-written report."""
 
 from __future__ import annotations
 

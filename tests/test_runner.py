@@ -141,7 +141,7 @@ print(*asyncio.run(main()))
 
 
 def test_await_keeps_the_c_task_and_a_blocking_call_swaps_it_for_the_process() -> None:
-    """What the README says of nest-asyncio2: ``await`` leaves ``asyncio.Task`` alone; the first
+    """What the manual says of nest-asyncio2: ``await`` leaves ``asyncio.Task`` alone; the first
     blocking call inside a running loop makes it the pure-Python task (Python < 3.14) for good."""
     import subprocess
 

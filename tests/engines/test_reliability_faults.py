@@ -1,9 +1,9 @@
-"""The reliability matrix of faulty servers: every scenario of the README's "Reliability" table, on every engine.
+"""The reliability matrix of faulty servers: every scenario of docs/reliability.md's table, on every engine.
 
 Each scenario provokes one fault (faults.py's raw server, or a TLS server with a bad certificate) and
 asserts, on every engine and backend:
 
-* the request fails with the kclient error the README's error tree promises for that fault;
+* the request fails with the kclient error the error tree (docs/errors.md) promises for that fault;
 * within the configured timeouts: every request here has short ``Timeouts``, so an engine that waits
   instead of failing ends in a (wrong) typed timeout; ``HANG_GUARD`` only catches a hang;
 * the native cause is kept: on a wrapping engine, its library's exception is the ``__cause__``; on
@@ -15,7 +15,7 @@ asserts, on every engine and backend:
 ``RequestTimeout`` is raised by kclient's core when the request's deadline passes: it translates
 no engine error, so it has no cause on any engine. ``test_faults.py`` and ``test_tls.py`` check the
 same servers in more detail (streaming, retries, messages); this file is the one place that covers
-the whole list, and ``--reliability-report`` builds the README table from it.
+the whole list, and ``--reliability-report`` builds that table from it.
 """
 
 from __future__ import annotations
