@@ -160,9 +160,10 @@ class ConnectTimeout(KClientTimeoutError):
 
 
 class PoolTimeout(ConnectTimeout):
-    """No connection of the engine's pool came free in time (Httpx's pool timeout, a full
-    blocking Urllib3 pool): every connection was busy, none was being opened. A ``ConnectTimeout``
-    for code that catches those; raise ``max_connections`` or lower the concurrency."""
+    """No connection of the engine's pool came free within the connect timeout (Httpx's pool
+    timeout): every connection was busy, and none could be opened beside them. It is a
+    ``ConnectTimeout`` for code that catches those; raise ``max_connections`` or send fewer
+    requests at once."""
 
 
 class RequestTimeout(KClientTimeoutError):

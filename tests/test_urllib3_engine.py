@@ -36,7 +36,7 @@ from yarl import URL
 
 from kclient import (
     ClientCancelledError,
-    ClientRequestError,
+    ClientResponseError,
     ConfigError,
     ConnectError,
     DecodingError,
@@ -655,7 +655,7 @@ async def test_proxy_credentials_never_show(tinyproxy: Callable[..., str], httpb
         async with HttpClient(Urllib3, engine={**NO_ENV, "proxy": ProxyBuilder.http(wrong)}) as refused:
             refusal = await refused.get(httpbin.url + "/get")
             assert refusal.status in (401, 407)
-            with pytest.raises(ClientRequestError) as rejected:
+            with pytest.raises(ClientResponseError) as rejected:
                 refusal.raise_for_status()
             shown += [str(rejected.value), repr(refused.engine)]
 

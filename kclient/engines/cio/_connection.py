@@ -13,6 +13,9 @@ When the connection is lost, each queued exchange fails. One that received no by
 its answer on a connection that had already served a response (or behind another
 request in a pipeline) fails with ``Unanswered``: the engine may send it again on a
 fresh connection when its method is idempotent.
+
+The ``Exchange`` lives in ``kclient.engines.cio._exchange`` and the header helpers in
+``kclient.engines.cio._headers``; they are re-exported here.
 """
 
 from __future__ import annotations
@@ -20,38 +23,18 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import httptools
 
 from ..._errors import KClientError, ProtocolError, ReadError, SocketTimeout, WriteError
-from ..._models import raw_header_values
 from ._config import LimitsConfig
-
-if TYPE_CHECKING:
-    from yarl import URL
+from ._exchange import Exchange
+from ._headers import header_value, host_value
 
 __all__ = ["Connection", "Exchange", "Unanswered", "header_value", "host_value"]
 
 RouteKey = tuple[str, str, int, Any]
-
-
-def header_value(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    """The first value of header ``name`` (lower-case bytes) in a raw header list, decoded."""
-    if name not in b"\n".join([key for key, _ in headers]).lower():  # the usual miss, without a call (1k instructions)
-        return None
-    values = raw_header_values(headers, name)
-    return values[0] if values else None
-
-
-def host_value(url: URL) -> str:
-    """The Host header's value for ``url``: the host (an IPv6 one in brackets), and the port unless default."""
-    host = url.raw_host or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = url.port
-    default = 443 if url.scheme == "https" else 80
-    return host if port in (None, default) else f"{host}:{port}"
 
 
 class Unanswered(ReadError):
@@ -64,106 +47,6 @@ class _Abort(Exception):
     def __init__(self, error: KClientError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-class Exchange:
-    """One request on a connection and the answer to it, as the parser delivers it."""
-
-    __slots__ = (
-        "body_done",
-        "buffered",
-        "chunks",
-        "connection",
-        "error",
-        "got_bytes",
-        "head_only",
-        "header_bytes",
-        "headers",
-        "headers_done",
-        "headers_future",
-        "http_version",
-        "informational",
-        "keep_alive",
-        "method",
-        "reason",
-        "sent",
-        "status",
-        "waiter",
-    )
-
-    def __init__(self, connection: Connection, method: str) -> None:
-        self.connection = connection
-        self.method = method
-        self.head_only = method == "HEAD"
-        self.headers_future: asyncio.Future[None] = connection.loop.create_future()
-        self.status = 0
-        self.reason = ""
-        self.http_version = "HTTP/1.1"
-        #: As received (name and value bytes): decoded only if someone reads them.
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.header_bytes = 0
-        self.headers_done = False
-        self.informational = False
-        self.keep_alive = True
-        self.chunks: deque[bytes] = deque()
-        self.buffered = 0
-        self.body_done = False
-        self.waiter: asyncio.Future[None] | None = None
-        self.error: KClientError | None = None
-        self.got_bytes = False
-        self.sent = False
-
-    # -- filled by the connection -------------------------------------------------------------
-    def push(self, data: bytes) -> None:
-        self.chunks.append(data)
-        self.buffered += len(data)
-        self._wake()
-        if self.buffered > self.connection.limits.read_buffer_bytes:
-            self.connection.pause_reading()
-
-    def finish(self) -> None:
-        self.body_done = True
-        self._wake()
-
-    def fail(self, error: KClientError) -> None:
-        if (self.body_done and self.headers_done) or self.error is not None:
-            return
-        self.error = error
-        if not self.headers_future.done():
-            self.headers_future.set_exception(error)
-            self.headers_future.exception()  # retrieved: the sender may have been cancelled already
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    # -- used by the reader -------------------------------------------------------------------
-    async def next_chunk(self, socket_timeout: float | None) -> bytes:
-        """The next piece of the body, or ``b""`` at its end."""
-        while not self.chunks:
-            if self.error is not None:
-                raise self.error
-            if self.body_done:
-                return b""
-            self.waiter = self.connection.loop.create_future()
-            try:
-                await self.connection.wait(self.waiter, socket_timeout, self)
-            finally:
-                self.waiter = None
-        chunk = self.chunks.popleft()
-        self.buffered -= len(chunk)
-        if self.buffered < self.connection.limits.read_buffer_bytes // 2:
-            self.connection.resume_reading()
-        return chunk
-
-    def take_body(self) -> bytes:
-        """The whole buffered body once ``body_done`` (the fast path for small answers)."""
-        body = b"".join(self.chunks)
-        self.chunks.clear()
-        self.buffered = 0
-        return body
 
 
 class Connection(asyncio.BufferedProtocol):
