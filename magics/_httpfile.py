@@ -61,8 +61,11 @@ Directives: ``@name`` is used; every other ``# @directive`` (``@no-redirect``, `
 ``@no-cookie-jar``, ``@prompt``, ...) is kept in ``HttpRequestTemplate.directives`` for the caller
 and otherwise ignored.
 
-The parser is here; ``_http_text`` holds the ``{{...}}`` compiler and the parsed pieces, and
-``_http_render`` the interpolation (``HttpRequestTemplate.render`` calls it).
+The parser is here (the ``###`` blocks, and the comments, directives, variables and assertions
+before a request line); ``_http_parts`` reads the request line, headers and body,
+``_http_template`` holds the parsed request (``HttpRequestTemplate``), ``_http_text`` the
+``{{...}}`` compiler and the parsed pieces, and ``_http_render`` the interpolation
+(``HttpRequestTemplate.render`` calls it).
 
 Errors are ``CellSyntaxError`` with the 1-based line in the cell and what was expected there.
 Syntax is checked for the whole cell before anything is sent (``parse_http_templates``);
@@ -74,38 +77,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
-from kclient._redact import SECRET_HEADERS, mask_header
-from kclient._syntax import is_token
-
-from ._assertions import Check, CheckSyntaxError, parse_capture, parse_check
+from ._assertions import Check, CheckSyntaxError, parse_capture
 from ._environments import Environment
 from ._errors import CellSyntaxError
-from ._http_render import (
-    ReadFile,
-    Renderer,
-    absolute_url,
-    format_value,
-    graphql_body,
-    header_value,
-    is_json,
-    read_from_disk,
-    render_body,
-    render_header,
+from ._http_parts import (
+    _JS,
+    _check_safe,
+    _Extras,
+    _is_comment,
+    _is_query_continuation,
+    _Line,
+    _parse_body,
+    _parse_check,
+    _parse_headers,
+    _parse_request_line,
 )
-from ._http_text import (
-    CheckLine,
-    Expr,
-    FileBody,
-    Header,
-    SaveTarget,
-    Text,
-    Variable,
-    compile_line,
-)
+from ._http_render import ReadFile, format_value
+from ._http_template import HttpRequestTemplate
+from ._http_text import CheckLine, SaveTarget, Variable, compile_line
 from ._spec import RequestSpec
 
 __all__ = ["CheckLine", "HttpRequestTemplate", "SaveTarget", "format_value", "parse_http_cell", "parse_http_templates"]
@@ -114,108 +105,6 @@ __all__ = ["CheckLine", "HttpRequestTemplate", "SaveTarget", "format_value", "pa
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _DIRECTIVE = re.compile(r"(?:#|//)\s*@([\w-]+)(?:\s*=\s*|\s+|$)(.*)")
 _VARIABLE = re.compile(r"@([^\W\d][\w-]*)\s*=\s*(.*)")
-_METHOD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
-_HTTP_VERSION = re.compile(r"HTTP/\d(?:\.\d)?", re.IGNORECASE)
-_WORD = re.compile(r"(?:\{\{.*?\}\}|\S)+")
-_BRACES = re.compile(r"\{\{.*?\}\}")
-_FILE_LINE = re.compile(r"<(@?)\s+(.*\S)\s*")
-_SAVE_LINE = re.compile(r">>(!?)\s+(.*\S)\s*")
-#: JetBrains request kinds that are not HTTP requests kclient can send.
-_UNSUPPORTED_METHODS = {"GRPC": "gRPC requests ('GRPC host/Service/Method')"}
-_JS = "not supported: they are JavaScript, which kclient does not run"
-
-# --- the parsed cell ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HttpRequestTemplate:
-    """One request of a ``.http`` cell, checked but not yet interpolated.
-
-    ``render(namespace)`` interpolates it into a ``RequestSpec``. ``name`` is its ``# @name``,
-    ``title`` the text after its ``###``, ``line`` the line of its request line,
-    ``directives`` its other ``# @directives`` (``{"no-redirect": ""}``), which the parser ignores.
-    """
-
-    method: str
-    url: tuple[Text, ...]
-    headers: tuple[Header, ...]
-    body: tuple[Text | FileBody, ...]
-    line: int
-    name: str | None = None
-    title: str | None = None
-    directives: Mapping[str, str] = field(default_factory=dict)
-    variables: Mapping[str, Variable] = field(default_factory=dict, repr=False)
-    earlier_names: Mapping[str, int] = field(default_factory=dict, repr=False)
-    #: The ``??`` assertions, checked against the answer by the runner.
-    checks: tuple[CheckLine, ...] = ()
-    #: ``# @capture NAME = FIELD``: parts of the answer stored under a name.
-    captures: tuple[tuple[str, Check], ...] = ()
-    #: ``>> path`` / ``>>! path``: where the answer's body is saved.
-    save: SaveTarget | None = None
-
-    def render(
-        self,
-        namespace: Mapping[str, Any],
-        *,
-        read_file: ReadFile | None = None,
-        default_scheme: str = "http",
-        environment: Environment | None = None,
-    ) -> RequestSpec:
-        """Interpolate from ``namespace`` (the notebook's variables) and ``environment`` (its
-        variables, and its ``.env`` for ``$dotenv``), and read ``< file`` bodies
-        (``read_file(path) -> bytes``, default: from disk, relative to the current directory)."""
-        renderer = Renderer(namespace, self.variables, self.earlier_names, environment)
-        url = "".join(renderer.text(part) for part in self.url)
-        headers = [render_header(renderer, header) for header in self.headers]
-        url, headers = absolute_url(url, self.url[0], headers, default_scheme)
-        content = render_body(renderer, self.body, headers, read_file or read_from_disk)
-        method = self.method
-        if method == "GRAPHQL":
-            method, content = "POST", graphql_body(content, self.line, self.url[0].source)
-            headers = [(name, value) for name, value in headers if name.lower() != "content-type"]
-            headers.append(("Content-Type", "application/json"))
-        elif content is not None and header_value(headers, "content-type") is None and is_json(content):
-            headers.append(("Content-Type", "application/json"))
-        return RequestSpec(method, url, headers=headers, content=content, name=self.name, line=self.line)
-
-    def expected_values(
-        self, namespace: Mapping[str, Any], *, environment: Environment | None = None
-    ) -> list[str | None]:
-        """The expected values of the ``??`` assertions, interpolated (``None`` for unary ones)."""
-        renderer = Renderer(namespace, self.variables, self.earlier_names, environment)
-        return [None if line.expected is None else renderer.text(line.expected) for line in self.checks]
-
-    def save_path(self, namespace: Mapping[str, Any], *, environment: Environment | None = None) -> str | None:
-        """The ``>>`` path, interpolated (``None`` without one)."""
-        if self.save is None:
-            return None
-        return Renderer(namespace, self.variables, self.earlier_names, environment).text(self.save.path)
-
-    def references(self) -> frozenset[str]:
-        """The names this request's ``{{...}}`` use (through its cell variables too): the
-        requests of a collection it needs answered first."""
-        return self._references
-
-    @cached_property
-    def _references(self) -> frozenset[str]:
-        texts: list[Text] = [*self.url]
-        texts += [part for header in self.headers for part in (header.name, header.value)]
-        texts += [item.path if isinstance(item, FileBody) else item for item in self.body]
-        texts += [line.expected for line in self.checks if line.expected is not None]
-        if self.save is not None:
-            texts.append(self.save.path)
-        found: set[str] = set()
-        seen: set[str] = set()
-        while texts:
-            for part in texts.pop().parts:
-                if isinstance(part, Expr) and part.dynamic is None:
-                    variable = self.variables.get(part.name)
-                    if variable is None:
-                        found.add(part.name)
-                    elif part.name not in seen:
-                        seen.add(part.name)
-                        texts.append(variable.value)
-        return frozenset(found)
 
 
 def parse_http_cell(
@@ -260,8 +149,6 @@ def parse_http_templates(text: str) -> list[HttpRequestTemplate]:
 
 # --- splitting and parsing ---------------------------------------------------------------------
 
-_Line = tuple[int, str]
-
 
 def _blocks(text: str) -> Iterator[tuple[str | None, list[_Line]]]:
     """The ``###``-separated blocks of the cell as (title, numbered lines)."""
@@ -274,15 +161,6 @@ def _blocks(text: str) -> Iterator[tuple[str | None, list[_Line]]]:
         else:
             block.append((number, line))
     yield title, block
-
-
-@dataclass
-class _Extras:
-    """What a block holds besides the request itself: assertions, captures, a save."""
-
-    checks: list[CheckLine] = field(default_factory=list)
-    captures: list[tuple[str, Check]] = field(default_factory=list)
-    save: SaveTarget | None = None
 
 
 def _parse_block(
@@ -369,15 +247,6 @@ def _parse_preamble(
     return len(block), name, directives
 
 
-def _parse_check(stripped: str, number: int, line: str) -> CheckLine:
-    try:
-        check = parse_check(stripped, number, line)
-    except CheckSyntaxError as exc:
-        raise CellSyntaxError(str(exc), number, line) from None
-    expected = None if check.expected is None else compile_line(check.expected, number, line)
-    return CheckLine(check, expected)
-
-
 def _parse_capture(text: str, number: int, line: str) -> tuple[str, Check]:
     try:
         name, check = parse_capture(text)
@@ -406,143 +275,3 @@ def _parse_variable(stripped: str, number: int, line: str) -> Variable:
         raise CellSyntaxError("expected a cell variable '@name = value', as in '@host = example.com'", number, line)
     _check_safe(stripped, "a variable", number, line)
     return Variable(match.group(1), compile_line(match.group(2).strip(), number, line))
-
-
-def _parse_request_line(number: int, line: str) -> tuple[str, list[Text]]:
-    """``[METHOD] URL [HTTP/version]``: the method (upper case, GET by default) and the URL."""
-    _check_safe(line, "the request line", number, line)
-    words = _WORD.findall(line)
-    if words[0] in ("import", "run"):
-        raise CellSyntaxError(
-            f"JetBrains' '{words[0]}' lines (running requests of other files) are not supported: "
-            "run that file with %kclient run, or copy its requests here",
-            number,
-            line,
-        )
-    if len(words) > 1 and words[0].upper() in _UNSUPPORTED_METHODS:
-        raise CellSyntaxError(f"{_UNSUPPORTED_METHODS[words[0].upper()]} are not supported", number, line)
-    if len(words) > 1 and _HTTP_VERSION.fullmatch(words[-1]):
-        words.pop()
-    if len(words) == 1:
-        return "GET", [compile_line(words[0], number, line)]
-    if len(words) == 2:
-        method, url = words
-        if not _METHOD.fullmatch(method):
-            raise CellSyntaxError(
-                f"expected '[METHOD] URL [HTTP/1.1]': {method!r} is not a method such as GET or POST", number, line
-            )
-        return method.upper(), [compile_line(url, number, line)]
-    raise CellSyntaxError(
-        f"expected '[METHOD] URL [HTTP/1.1]', found {len(words)} words (write a space in a URL as %20)",
-        number,
-        line,
-    )
-
-
-def _is_query_continuation(line: str) -> bool:
-    """An indented line starting with ``/``, ``?`` or ``&`` continues the URL (JetBrains style)."""
-    return line[:1].isspace() and line.lstrip()[:1] in ("/", "?", "&")
-
-
-def _parse_headers(block: list[_Line], position: int, extras: _Extras) -> tuple[list[Header], int]:
-    """``Name: value`` lines up to the first blank line; returns them and where the body starts.
-    ``??`` lines among them are assertions."""
-    headers: list[Header] = []
-    while position < len(block):
-        number, line = block[position]
-        stripped = line.strip()
-        position += 1
-        if not stripped:
-            break
-        if _is_comment(stripped):
-            continue
-        if stripped.startswith("??"):
-            extras.checks.append(_parse_check(stripped, number, line))
-            continue
-        if _ends_request(stripped):
-            position -= 1  # a handler or a save right after the headers: the body part takes it
-            break
-        headers.append(_parse_header(stripped, number, line))
-    return headers, position
-
-
-def _parse_header(stripped: str, number: int, line: str) -> Header:
-    colon = _BRACES.sub(lambda match: "_" * len(match.group()), stripped).find(":")
-    expected = "expected 'Name: value' (a header), or a blank line before the body"
-    if colon < 0:
-        raise CellSyntaxError(expected, number, line)
-    name, value = stripped[:colon].strip(), stripped[colon + 1 :].strip()
-    shown = f"{name}: {mask_header(name, value)}" if name.lower() in SECRET_HEADERS else line
-    if not name or ("{{" not in name and not is_token(name)):
-        raise CellSyntaxError(
-            f"{expected}: {name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)", number, shown
-        )
-    _check_safe(stripped, f"header {name}", number, shown)
-    return Header(compile_line(name, number, shown), compile_line(value, number, shown))
-
-
-def _parse_body(block: list[_Line], extras: _Extras) -> list[Text | FileBody]:
-    """The body lines, without the blank lines around them; ``< path`` lines become files.
-
-    ``??`` lines are assertions and a ``>> path`` line a save; JavaScript handlers are refused.
-    """
-    lines: list[_Line] = []
-    for number, line in block:
-        if _is_previous_response(line):
-            continue
-        if line.startswith("??"):
-            extras.checks.append(_parse_check(line.strip(), number, line))
-        elif _ends_request(line):
-            _parse_handler(line, number, extras)
-        else:
-            lines.append((number, line))
-    while lines and not lines[-1][1].strip():
-        lines.pop()
-    while lines and not lines[0][1].strip():
-        lines.pop(0)
-    body: list[Text | FileBody] = []
-    for number, line in lines:
-        file = _FILE_LINE.fullmatch(line)
-        if file:
-            body.append(FileBody(compile_line(file.group(2), number, line), interpolate=bool(file.group(1))))
-        else:
-            body.append(compile_line(line, number, line))
-    return body
-
-
-def _ends_request(line: str) -> bool:
-    """A ``> handler`` or ``>> save`` line: what follows a request, never part of its body."""
-    return line.startswith(("> ", ">>")) or line.rstrip() == ">"
-
-
-def _parse_handler(line: str, number: int, extras: _Extras) -> None:
-    save = _SAVE_LINE.fullmatch(line)
-    if save:
-        if extras.save is not None:
-            raise CellSyntaxError("a second '>>' save: a request's body is saved to one file", number, line)
-        extras.save = SaveTarget(compile_line(save.group(2), number, line), overwrite=bool(save.group(1)))
-        return
-    if line.startswith(">>"):
-        raise CellSyntaxError("expected '>> path' or '>>! path' (save the body to a file)", number, line)
-    handler = line[1:].strip()
-    what = "response handler scripts ('> {% ... %}')" if handler.startswith("{%") else f"handler files ({handler!r})"
-    raise CellSyntaxError(
-        f"{what} are {_JS}; write '?? status == 200'-style assertions, '# @capture NAME = body $.path', "
-        "or Python in the next cell",
-        number,
-        line,
-    )
-
-
-def _is_previous_response(line: str) -> bool:
-    """JetBrains ``<> 2024-01-01T101010.200.json`` lines: references to saved responses."""
-    return line.startswith("<> ")
-
-
-def _is_comment(stripped: str) -> bool:
-    return stripped.startswith(("#", "//"))
-
-
-def _check_safe(text: str, what: str, number: int, line: str) -> None:
-    if "\x00" in text:
-        raise CellSyntaxError(f"{what} contains a NUL character", number, line)

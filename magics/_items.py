@@ -25,27 +25,51 @@ bracket is written ``\\[``. Form and multipart field names are taken as written.
 
 Files are read through a ``read_file(path) -> bytes`` callable (the disk by default), so
 tests and the notebook layer decide where files come from.
+
+The item words are split by ``_item_words`` and their nested JSON paths read by ``_item_paths``;
+what every request syntax shares (reading files, header names, short URLs) is ``_request_common``.
 """
 
 from __future__ import annotations
 
-import errno
 import json
-import mimetypes
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from kclient._redact import mask_url_text
-from kclient._syntax import has_line_break, is_token
+from kclient._syntax import has_line_break
 
 from ._errors import CellSyntaxError
+from ._item_paths import _json_type, _PathReader, _set_path
+from ._item_words import (
+    DATA,
+    DATA_FILE,
+    HEADER,
+    HEADER_EMPTY,
+    HEADER_FILE,
+    JSON_RAW,
+    QUERY,
+    QUERY_FILE,
+    UPLOAD,
+    _Item,
+    _parse_item,
+    _split_item,
+)
+from ._request_common import (
+    LOCALHOST,
+    ReadFile,
+    add_form_field,
+    expand_url,
+    guess_content_type,
+    is_header_name,
+    read_disk,
+)
 from ._spec import NO_JSON, RequestSpec
 
 __all__ = [
+    "LOCALHOST",
     "ReadFile",
     "add_form_field",
     "expand_url",
@@ -55,155 +79,11 @@ __all__ = [
     "read_disk",
 ]
 
-#: How the parsers read a file named in request text: ``read_file(path) -> bytes``.
-ReadFile = Callable[[str], bytes]
-
-# Item separators, as HTTPie names them.
-HEADER = ":"
-HEADER_EMPTY = ";"
-HEADER_FILE = ":@"
-QUERY = "=="
-QUERY_FILE = "==@"
-DATA = "="
-DATA_FILE = "=@"
-JSON_RAW = ":="
-JSON_FILE = ":=@"
-UPLOAD = "@"
-
-_SEPARATORS = (HEADER, HEADER_EMPTY, HEADER_FILE, QUERY, QUERY_FILE, DATA, DATA_FILE, JSON_RAW, JSON_FILE, UPLOAD)
-#: Characters a backslash makes literal in an item (and the backslash itself).
-_ESCAPABLE = frozenset("".join(_SEPARATORS)) | {"\\"}
-
 #: A method word: capitals, with inner dashes (``M-SEARCH``).
 _METHOD = re.compile(r"[A-Z]+(?:-[A-Z]+)*\Z")
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
-SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9.+-]*://")
-#: curl's and HTTPie's shorthand for localhost: ``:3000/path``, ``:/path``, ``:``.
-LOCALHOST = re.compile(r":(\d*)([/?#].*)?\Z", re.DOTALL)
 _HOST = re.compile(r"[\w.~%!$&'()*+,-]+\Z|\[[0-9A-Fa-f:.]+\]\Z")
 _UPLOAD_TYPE = ";type="
-
-
-def read_disk(path: str) -> bytes:
-    """The default ``read_file``: the bytes of ``path`` on disk (``~`` is the home folder).
-
-    A path no file can have (one with a NUL, which ``open`` refuses with a ValueError) is an
-    ``OSError`` like any missing file, so that the parsers report it as such.
-    """
-    try:
-        return Path(path).expanduser().read_bytes()
-    except ValueError as exc:
-        raise FileNotFoundError(errno.ENOENT, f"not a valid file path: {exc}", path) from exc
-
-
-def is_header_name(name: str) -> bool:
-    """Whether ``name`` is a valid header name (an RFC 9110 token)."""
-    return is_token(name)
-
-
-def guess_content_type(filename: str) -> str:
-    """The media type of an uploaded file from its extension, ``application/octet-stream`` if unknown."""
-    return mimetypes.guess_type(filename, strict=False)[0] or "application/octet-stream"
-
-
-def add_form_field(form: dict[str, str | list[str]], name: str, value: str) -> None:
-    """Add a field to a ``RequestSpec.form``: a repeated name holds a list of its values, in order."""
-    previous = form.get(name)
-    if previous is None:
-        form[name] = value
-    elif isinstance(previous, list):
-        previous.append(value)
-    else:
-        form[name] = [previous, value]
-
-
-def expand_url(word: str, default_scheme: str = "http") -> str:
-    """``word`` as a full URL: HTTPie's ``:3000/x`` shorthand for localhost and a default scheme.
-
-    ``://host`` (a pasted URL with the scheme cut off) loses its ``://``; a URL with a scheme
-    is kept as it is.
-    """
-    url = word[3:] if word.startswith("://") else word
-    if SCHEME.match(url):
-        return url
-    local = LOCALHOST.match(url)
-    if local:
-        port, rest = local.group(1), local.group(2) or ""
-        return f"{default_scheme}://localhost{':' + port if port else ''}{rest}"
-    return f"{default_scheme}://{url}"
-
-
-@dataclass(frozen=True)
-class _Item:
-    """One request item: ``key``, separator and ``value`` with backslash escapes resolved."""
-
-    key: str
-    sep: str
-    value: str
-    orig: str
-
-    def error(self, message: str) -> CellSyntaxError:
-        return CellSyntaxError(f"item {self.orig!r}: {message}")
-
-
-def _item_tokens(word: str) -> list[tuple[str, bool]]:
-    """``word`` cut into text runs and escaped characters: ``a\\=b`` is ``a``, ``=`` (escaped), ``b``.
-
-    A backslash before a character that is not part of a separator stays as it is
-    (``C:\\path``); ``\\\\`` is one literal backslash.
-    """
-    tokens: list[tuple[str, bool]] = []
-    run: list[str] = []
-    chars = iter(word)
-    for char in chars:
-        if char != "\\":
-            run.append(char)
-            continue
-        escaped = next(chars, "")
-        if escaped and escaped in _ESCAPABLE:
-            tokens.append(("".join(run), False))
-            tokens.append((escaped, True))
-            run = []
-        else:
-            run.append("\\" + escaped)
-    tokens.append(("".join(run), False))
-    return tokens
-
-
-def _first_separator(text: str) -> tuple[int, str] | None:
-    """The separator that starts first in ``text`` (the longest of those starting there)."""
-    found: tuple[int, str] | None = None
-    for sep in _SEPARATORS:
-        pos = text.find(sep)
-        if pos < 0:
-            continue
-        if found is None or pos < found[0] or (pos == found[0] and len(sep) > len(found[1])):
-            found = (pos, sep)
-    return found
-
-
-def _split_item(word: str) -> _Item | None:
-    """``word`` as a request item, or ``None`` when it has no (unescaped) separator."""
-    tokens = _item_tokens(word)
-    for index, (text, escaped) in enumerate(tokens):
-        found = None if escaped else _first_separator(text)
-        if found is None:
-            continue
-        pos, sep = found
-        key = "".join(t for t, _ in tokens[:index]) + text[:pos]
-        value = text[pos + len(sep) :] + "".join(t for t, _ in tokens[index + 1 :])
-        return _Item(key, sep, value, word)
-    return None
-
-
-def _parse_item(word: str) -> _Item:
-    item = _split_item(word)
-    if item is None:
-        raise CellSyntaxError(
-            f"item {word!r} has no separator: expected Header:value, name==value, field=value, "
-            "field:=json or field@file (a backslash makes a separator character literal)"
-        )
-    return item
 
 
 # --- method and URL ---------------------------------------------------------------------------
@@ -344,170 +224,6 @@ def _form_text(item: _Item, value: Any) -> str:
         return json.dumps(value)
     kind = "null" if value is None else _json_type(value)
     raise item.error(f"a form field is text, and this value is {kind}: drop --form and the file uploads to send JSON")
-
-
-# --- nested JSON paths (HTTPie 3) ---------------------------------------------------------------
-
-_INDEX = re.compile(r"-?[0-9]+\Z")
-_ESCAPED_INDEX = re.compile(r"\\-?[0-9]+\Z")
-_PATH_SPECIAL = frozenset("[]\\")
-
-
-@dataclass(frozen=True)
-class _PathToken:
-    kind: str  # "[", "]", "text" or "number"
-    value: str | int
-    pos: int
-
-
-@dataclass(frozen=True)
-class _Step:
-    """One step of a JSON path: ``key`` (an object member), ``index`` or ``append`` (``[]``)."""
-
-    kind: str
-    value: str | int | None = None
-
-    def text(self, root: bool) -> str:
-        if self.kind == "key":
-            return str(self.value) if root else f"[{self.value}]"
-        return "[]" if self.kind == "append" else f"[{self.value}]"
-
-
-def _path_tokens(key: str) -> list[_PathToken]:
-    """``key`` cut into brackets and names; ``\\[``, ``\\]`` and ``\\\\`` are literal characters.
-
-    A run of digits is an index, unless escaped (``a[\\1]`` is the member ``"1"``).
-    """
-    tokens: list[_PathToken] = []
-    run: list[str] = []
-    start, escaped, i = 0, False, 0
-
-    def flush() -> None:
-        nonlocal escaped
-        if run:
-            text = "".join(run)
-            if not escaped and _INDEX.match(text):
-                tokens.append(_PathToken("number", int(text), start))
-            else:
-                plain = text[1:] if not escaped and _ESCAPED_INDEX.match(text) else text
-                tokens.append(_PathToken("text", plain, start))
-            run.clear()
-        escaped = False
-
-    while i < len(key):
-        char = key[i]
-        if not run:
-            start = i
-        if char in "[]":
-            flush()
-            tokens.append(_PathToken(char, char, i))
-        elif char == "\\" and i + 1 < len(key):
-            escaped = escaped or key[i + 1] in _PATH_SPECIAL
-            run.append(key[i + 1] if key[i + 1] in _PATH_SPECIAL else key[i : i + 2])
-            i += 1
-        else:
-            run.append(char)
-        i += 1
-    flush()
-    return tokens
-
-
-class _PathReader:
-    """Reads a field name as a JSON path: ``root[key][0][]`` (the root may be ``[0]`` or ``[]``)."""
-
-    def __init__(self, item: _Item) -> None:
-        self.item = item
-        self.tokens = _path_tokens(item.key)
-        self.cursor = 0
-
-    def expect(self, *kinds: str) -> _PathToken:
-        if self.cursor < len(self.tokens) and self.tokens[self.cursor].kind in kinds:
-            self.cursor += 1
-            return self.tokens[self.cursor - 1]
-        names = {"[": "'['", "]": "']'", "text": "a name", "number": "an index"}
-        wanted = " or ".join(names[k] for k in kinds)
-        at_end = self.cursor >= len(self.tokens)
-        where = "at its end" if at_end else f"at character {self.tokens[self.cursor].pos + 1}"
-        raise self.item.error(
-            f"the field name {self.item.key!r} is a JSON path: expected {wanted} {where} "
-            "(write a literal bracket as \\[)"
-        )
-
-    def steps(self) -> list[_Step]:
-        if not self.tokens:
-            return [_Step("key", "")]
-        first = self.expect("text", "number", "[")
-        steps = [_Step("key", str(first.value))] if first.kind != "[" else [self.bracket(root=True)]
-        while self.cursor < len(self.tokens):
-            self.expect("[")
-            steps.append(self.bracket(root=False))
-        return steps
-
-    def bracket(self, root: bool) -> _Step:
-        """What follows a ``[``: ``0]``, ``]`` or (not at the root) ``name]``."""
-        inside = self.expect("number", "]") if root else self.expect("text", "number", "]")
-        if inside.kind == "]":
-            return _Step("append")
-        self.expect("]")
-        return _Step("index" if inside.kind == "number" else "key", inside.value)
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    return "a number" if isinstance(value, (int, float)) else "null"
-
-
-def _new_container(step: _Step) -> dict[str, Any] | list[Any]:
-    return {} if step.kind == "key" else []
-
-
-def _check_container(item: _Item, steps: list[_Step], depth: int, target: Any) -> None:
-    step = steps[depth]
-    wanted = dict if step.kind == "key" else list
-    if isinstance(target, wanted):
-        return
-    where = "".join(s.text(i == 0) for i, s in enumerate(steps[:depth])) or "the JSON body"
-    needed = "an object" if wanted is dict else "an array"
-    raise item.error(f"{where} is {_json_type(target)}, but {step.text(depth == 0)} needs {needed}")
-
-
-def _child(target: dict[str, Any] | list[Any], slot: Any) -> Any:
-    """What ``target`` holds at ``slot`` (``None`` for a missing member or a padded index)."""
-    return target[slot] if isinstance(target, list) else target.get(slot)
-
-
-def _set_path(root: Any, item: _Item, steps: list[_Step], value: Any) -> Any:
-    """Put ``value`` at ``steps`` inside ``root`` (``None`` before the first item); return the root."""
-    if root is None:
-        root = _new_container(steps[0])
-    target = root
-    for depth, step in enumerate(steps):
-        _check_container(item, steps, depth, target)
-        last = depth == len(steps) - 1
-        if step.kind == "append":
-            target.append(value if last else _new_container(steps[depth + 1]))
-            slot: Any = len(target) - 1
-        else:
-            slot = step.value
-            if step.kind == "index":
-                if slot < 0:
-                    raise item.error(f"negative indexes such as [{slot}] are not supported")
-                target.extend([None] * (slot + 1 - len(target)))
-            if last:
-                target[slot] = value
-            elif _child(target, slot) is None:
-                target[slot] = _new_container(steps[depth + 1])
-        if last:
-            break
-        target = target[slot]
-    return root
 
 
 # --- the line ---------------------------------------------------------------------------------

@@ -182,3 +182,37 @@ class Responses(list[Any]):
             found: dict[str, str] = method()
             return found
         return {"text/plain": repr(item)}
+
+
+class _Quiet:
+    """A response already displayed (``-v``): the cell's result shows nothing more, and
+    ``<< var`` and ``_`` still get the response."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/plain": ""}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.response, name)
+
+
+class _Bundle:
+    """A ready mimebundle, displayed as it is."""
+
+    def __init__(self, bundle: dict[str, str]) -> None:
+        self._bundle = bundle
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return self._bundle
+
+    def __repr__(self) -> str:
+        return self._bundle.get("text/plain", "")
+
+
+def _display(view: Any, *, live: bool = False) -> Any:
+    """Show ``view``; with ``live``, return the handle that updates it in place."""
+    from IPython.display import display
+
+    return display(view, display_id=live or None)  # type: ignore[no-untyped-call]
