@@ -102,9 +102,11 @@ class KclientBench(BenchClient):
     async def start(self) -> None:
         import kclient
 
-        self.client = kclient.HttpClient(self.engine_name, configure_plugins(self.plugins), engine=self.settings)
+        self.client = kclient.HttpClient(self.engine_name, configure_plugins(self.plugins), engine_config=self.settings)
         if "typical" in self.scenarios:  # the same small GETs through the typical plugin set, on a client of its own
-            self.typical = kclient.HttpClient(self.engine_name, configure_plugins("typical"), engine=self.settings)
+            self.typical = kclient.HttpClient(
+                self.engine_name, configure_plugins("typical"), engine_config=self.settings
+            )
 
     async def get(self, url: str) -> int:
         response = await self.client.get(url)

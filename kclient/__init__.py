@@ -160,7 +160,6 @@ __all__ = [
     "JsonCodec",
     "KClientError",
     "KClientTimeoutError",
-    "PoolTimeout",
     "LogLevel",
     "Logging",
     "Mock",
@@ -168,6 +167,7 @@ __all__ = [
     "MockConfig",
     "Plugin",
     "PluginConfig",
+    "PoolTimeout",
     "ProtocolError",
     "ProxyBuilder",
     "ProxyConfig",
@@ -298,14 +298,10 @@ _DEPRECATED = {
 
 def __getattr__(name: str) -> Any:
     if name in _DEPRECATED:
-        import warnings
+        from ._deprecation import renamed
 
         new, why = _DEPRECATED[name]
-        warnings.warn(
-            f"kclient.{name} is now kclient.{new} ({why}); the old name will be removed.",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        renamed(f"kclient.{name}", f"kclient.{new}", why)
         return globals()[new]
     if name == "engines":  # the subpackage, for kclient.engines.registry()
         import importlib

@@ -59,8 +59,9 @@ class HttpClient:
 
     ``HttpClient(CIO)`` creates and owns a ``CIO`` engine; ``HttpClient(engine)`` borrows an
     engine instance and never closes it; ``HttpClient()`` picks the first available engine
-    in alphabetical order (never Mock). ``engine={...}`` and ``configure(c)`` set engine
-    settings, plugins and ``expect_success``; invalid ones raise ``ConfigError``.
+    in alphabetical order (never Mock). ``engine_config={...}`` sets engine settings and
+    ``configure(c)`` settings, plugins and ``expect_success``; invalid ones raise ``ConfigError``.
+    (``engine={...}``, the former name of ``engine_config``, still works with a ``DeprecationWarning``.)
 
     The client is a scope: ``close()`` refuses new requests and lets in-flight ones finish,
     ``await join()`` waits for that, ``cancel()`` halts everything; ``async with`` and
@@ -73,18 +74,28 @@ class HttpClient:
         configure: Callable[[HttpClientConfig], None] | None = None,
         /,
         *,
-        engine: Mapping[str, Any] | None = None,
+        engine_config: Mapping[str, Any] | None = None,
         name: str | None = None,
         registry: EngineRegistry | None = None,
+        engine: Mapping[str, Any] | None = None,
     ) -> None:
         config = HttpClientConfig()
         if engine is not None:
-            if not isinstance(engine, Mapping):
-                raise ConfigError(f"engine= takes a dict of engine settings, not {type(engine).__name__}.")
-            for key in engine:
+            from ._deprecation import ENGINE_MEANS_THE_ENGINE, renamed
+
+            renamed("HttpClient(engine={...})", "HttpClient(engine_config={...})", ENGINE_MEANS_THE_ENGINE)
+            if engine_config is not None:
+                raise ConfigError("Give the engine settings once, as engine_config={...} (engine= is its former name).")
+            engine_config = engine
+        if engine_config is not None:
+            if not isinstance(engine_config, Mapping):
+                raise ConfigError(
+                    f"engine_config= takes a dict of engine settings, not {type(engine_config).__name__}."
+                )
+            for key in engine_config:
                 if not isinstance(key, str):
                     raise ConfigError(f"Engine setting names are strings such as 'thread_count', not {key!r}.")
-            config.engine(**engine)
+            config.engine_config(**engine_config)
         if configure is not None:
             if not callable(configure):
                 raise ConfigError("The second argument of HttpClient is a configure function: def configure(c): ...")

@@ -19,7 +19,7 @@ __all__ = ["HttpClientConfig"]
 class HttpClientConfig:
     """What a configure block may set: engine settings, plugins and ``expect_success``.
 
-    ``c.engine(thread_count=2)`` adds engine settings (later calls add to earlier ones),
+    ``c.engine_config(thread_count=2)`` adds engine settings (later calls add to earlier ones),
     ``c.limits(max_body_size=2**30)`` bounds response bodies (``BodyLimits``),
     ``c.install(HttpTimeout, request_timeout=5)`` installs a plugin, ``c.uninstall(HttpRedirect)``
     removes one (the default plugins are in ``kclient.DEFAULT_PLUGINS``), and
@@ -47,15 +47,23 @@ class HttpClientConfig:
             hint = f" Did you mean c.{guess[0]}?" if guess else ""
             raise ConfigError(
                 f"A configure block has no setting {name!r}.{hint} It sets c.expect_success and calls "
-                "c.engine(**settings), c.limits(**settings), c.install(Plugin, **options) and c.uninstall(Plugin)."
+                "c.engine_config(**settings), c.limits(**settings), c.install(Plugin, **options) and "
+                "c.uninstall(Plugin)."
             )
         if name == "expect_success" and not isinstance(value, bool):
             raise ConfigError(f"c.expect_success must be True or False, not {value!r}.")
         object.__setattr__(self, name, value)
 
-    def engine(self, **settings: Any) -> None:
-        """Add engine settings, validated when the engine is created."""
+    def engine_config(self, **settings: Any) -> None:
+        """Add engine settings (``client.engine.config`` is built from them), validated when the engine is created."""
         self.engine_settings.update(settings)
+
+    def engine(self, **settings: Any) -> None:
+        """Former name of ``engine_config``, kept working with a ``DeprecationWarning``."""
+        from ._deprecation import ENGINE_MEANS_THE_ENGINE, renamed
+
+        renamed("c.engine(**settings)", "c.engine_config(**settings)", ENGINE_MEANS_THE_ENGINE)
+        self.engine_config(**settings)
 
     def limits(self, **settings: Any) -> None:
         """Set bounds on response bodies: ``max_body_size`` (bytes of a buffered body, after decoding;

@@ -116,7 +116,7 @@ class KernelClient:
 
     def _create(self, engine: str | None, settings: dict[str, Any]) -> HttpClient:
         try:
-            return HttpClient(engine, self._configure, engine=settings, name="kernel client")
+            return HttpClient(engine, self._configure, engine_config=settings, name="kernel client")
         except KClientError as error:
             raise KClientMagicError(str(error)) from error
         except (TypeError, ValueError) as error:  # a setting the engine's constructor refused

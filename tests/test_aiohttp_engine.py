@@ -68,7 +68,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def client() -> AsyncIterator[HttpClient]:
-    async with HttpClient(Aiohttp, engine=NO_ENV) as c:
+    async with HttpClient(Aiohttp, engine_config=NO_ENV) as c:
         yield c
 
 
@@ -135,7 +135,7 @@ def test_settings_are_validated_and_shown_when_changed() -> None:
 )
 def test_invalid_settings_are_config_errors(settings: dict[str, Any], expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        HttpClient("Aiohttp", engine=settings)
+        HttpClient("Aiohttp", engine_config=settings)
     assert expected in str(caught.value), str(caught.value)
 
 
@@ -162,7 +162,7 @@ def test_socks_proxy_needs_aiohttp_socks(monkeypatch: pytest.MonkeyPatch) -> Non
     assert Aiohttp(proxy=proxy).config.proxy == proxy  # installed here: accepted
     monkeypatch.setitem(sys.modules, "aiohttp_socks", None)  # now it cannot be imported
     with pytest.raises(ConfigError) as caught:
-        HttpClient(Aiohttp, engine={"proxy": proxy})
+        HttpClient(Aiohttp, engine_config={"proxy": proxy})
     message = str(caught.value)
     assert "aiohttp_socks" in message and "pip install 'kclient[socks]'" in message, message
     assert "s3cret-socks" not in message
@@ -173,7 +173,7 @@ def test_trio_is_refused_naming_an_engine_for_it() -> None:
     found: list[BaseException] = []
 
     async def main() -> None:
-        async with HttpClient(Aiohttp, engine=NO_ENV) as client:
+        async with HttpClient(Aiohttp, engine_config=NO_ENV) as client:
             try:
                 await client.get(f"http://127.0.0.1:{closed_port()}/")
             except ConfigError as exc:
@@ -324,7 +324,7 @@ def tls_server(pki: tuple[Any, str]) -> Iterator[FaultServer]:
 
 @pytest.mark.anyio
 async def test_untrusted_certificate_is_a_tls_error_naming_the_host(tls_server: FaultServer) -> None:
-    async with HttpClient(Aiohttp, engine=NO_ENV) as client:
+    async with HttpClient(Aiohttp, engine_config=NO_ENV) as client:
         with anyio.fail_after(HANG_GUARD), pytest.raises(TLSError) as caught:
             await client.get(tls_server.url + "/ok")
     message = str(caught.value)
@@ -335,17 +335,17 @@ async def test_untrusted_certificate_is_a_tls_error_naming_the_host(tls_server: 
 
 @pytest.mark.anyio
 async def test_test_ca_and_verify_false(tls_server: FaultServer, pki: tuple[Any, str]) -> None:
-    async with HttpClient(Aiohttp, engine={**NO_ENV, "https.ca_file": pki[1]}) as trusting:
+    async with HttpClient(Aiohttp, engine_config={**NO_ENV, "https.ca_file": pki[1]}) as trusting:
         with anyio.fail_after(HANG_GUARD):
             assert (await trusting.get(tls_server.url + "/ok")).content == b"ok"
-    async with HttpClient(Aiohttp, engine={**NO_ENV, "https": {"verify": False}}) as unverified:
+    async with HttpClient(Aiohttp, engine_config={**NO_ENV, "https": {"verify": False}}) as unverified:
         with anyio.fail_after(HANG_GUARD):
             assert (await unverified.get(tls_server.url + "/ok")).content == b"ok"
 
 
 @pytest.mark.anyio
 async def test_unreadable_ca_file_is_a_config_error(tmp_path: Path, tls_server: FaultServer) -> None:
-    async with HttpClient(Aiohttp, engine={**NO_ENV, "https.ca_file": str(tmp_path / "missing.pem")}) as client:
+    async with HttpClient(Aiohttp, engine_config={**NO_ENV, "https.ca_file": str(tmp_path / "missing.pem")}) as client:
         for _ in range(2):  # a failed build is reported again, not cached as a success
             with anyio.fail_after(HANG_GUARD), pytest.raises(ConfigError, match="ca_file"):
                 await client.get(tls_server.url + "/ok")
@@ -476,7 +476,7 @@ async def test_cancelled_send_and_cancelled_read_release_their_connection(
     silent_server: SilentServer, httpbin: Any
 ) -> None:
     # One connection in the pool: a connection not given back would make the next request wait forever.
-    async with HttpClient(Aiohttp, engine={**NO_ENV, "max_connections": 1}) as client:
+    async with HttpClient(Aiohttp, engine_config={**NO_ENV, "max_connections": 1}) as client:
         with anyio.fail_after(HANG_GUARD):
             with anyio.move_on_after(0.2):
                 await client.get(silent_server.url + "/never")  # cancelled while waiting for the head
@@ -491,7 +491,7 @@ async def test_cancelled_send_and_cancelled_read_release_their_connection(
 
 @pytest.mark.anyio
 async def test_owned_engine_is_closed_with_the_client(httpbin: Any) -> None:
-    async with HttpClient(Aiohttp, engine=NO_ENV) as client:
+    async with HttpClient(Aiohttp, engine_config=NO_ENV) as client:
         assert client.owns_engine
         assert (await client.get(httpbin.url + "/get")).status == 200
     with pytest.raises(TransportError, match="closed"):
@@ -564,9 +564,9 @@ async def test_environment_proxy_is_honoured_or_ignored_with_trust_env(
     proxy_environment.setenv("HTTP_PROXY", proxy.url)
     async with HttpClient(Aiohttp) as client:
         assert "tinyproxy" in await via_of(client, httpbin)
-    async with HttpClient(Aiohttp, engine={"trust_env": False}) as client:
+    async with HttpClient(Aiohttp, engine_config={"trust_env": False}) as client:
         assert await via_of(client, httpbin) == ""
-    async with HttpClient(Aiohttp, engine={"proxy": None}) as client:  # an explicit "no proxy" still reads it
+    async with HttpClient(Aiohttp, engine_config={"proxy": None}) as client:  # an explicit "no proxy" still reads it
         assert "tinyproxy" in await via_of(client, httpbin)
     proxy_environment.setenv("NO_PROXY", "127.0.0.1")
     async with HttpClient(Aiohttp) as client:
@@ -592,7 +592,7 @@ async def test_an_explicit_proxy_wins_over_the_environment(
 ) -> None:
     proxy_environment.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
     explicit = tinyproxy()
-    async with HttpClient(Aiohttp, engine={"proxy": explicit.url}) as client:
+    async with HttpClient(Aiohttp, engine_config={"proxy": explicit.url}) as client:
         assert "tinyproxy" in await via_of(client, httpbin)
 
 
@@ -611,7 +611,9 @@ async def test_proxy_credentials_never_appear_in_messages_or_reprs(
         return url.replace("http://", f"http://{user}:{secret}@")
 
     settings = {**NO_ENV, "https.ca_file": pki[1]}
-    async with HttpClient(Aiohttp, engine={**settings, "proxy": ProxyBuilder.http(credentials(proxy.url))}) as client:
+    async with HttpClient(
+        Aiohttp, engine_config={**settings, "proxy": ProxyBuilder.http(credentials(proxy.url))}
+    ) as client:
         with anyio.fail_after(HANG_GUARD):
             plain = await client.get(httpbin.url + "/headers", params={"show_env": "1"})
             tunnelled = await client.get(tls_server.url + "/ok")
@@ -622,13 +624,13 @@ async def test_proxy_credentials_never_appear_in_messages_or_reprs(
         assert "***" in repr(client.engine)
 
     wrong = credentials(proxy.url, password + "-wrong")
-    async with HttpClient(Aiohttp, engine={**settings, "proxy": ProxyBuilder.http(wrong)}) as refused:
+    async with HttpClient(Aiohttp, engine_config={**settings, "proxy": ProxyBuilder.http(wrong)}) as refused:
         with anyio.fail_after(HANG_GUARD), pytest.raises(ProxyError) as connect_refused:
             await refused.get(tls_server.url + "/ok")  # CONNECT answered 401/407
         shown += [str(connect_refused.value), repr(connect_refused.value), repr(connect_refused.value.__cause__)]
 
     gone = credentials(f"http://127.0.0.1:{closed_port()}")
-    async with HttpClient(Aiohttp, engine={**settings, "proxy": ProxyBuilder.http(gone)}) as nowhere:
+    async with HttpClient(Aiohttp, engine_config={**settings, "proxy": ProxyBuilder.http(gone)}) as nowhere:
         with anyio.fail_after(HANG_GUARD), pytest.raises(ProxyError) as unreachable:
             await nowhere.get(httpbin.url + "/get")
         shown += [str(unreachable.value), repr(unreachable.value), repr(unreachable.value.__cause__), repr(nowhere)]
@@ -643,10 +645,10 @@ async def test_socks_proxy_with_wrong_credentials_is_a_proxy_error_without_them(
     with running_microsocks(auth=("socksuser", "s0cks-pw")) as socks:
         right = ProxyBuilder.socks(socks.host, socks.port, username="socksuser", password="s0cks-pw")
         wrong = ProxyBuilder.socks(socks.host, socks.port, username="socksuser", password="wr0ng-s0cks-pw")
-        async with HttpClient(Aiohttp, engine={**NO_ENV, "proxy": right}) as client:
+        async with HttpClient(Aiohttp, engine_config={**NO_ENV, "proxy": right}) as client:
             with anyio.fail_after(HANG_GUARD):
                 assert (await client.get(httpbin.url + "/ip")).json()["origin"] == socks.bind_address
-        async with HttpClient(Aiohttp, engine={**NO_ENV, "proxy": wrong}) as refused:
+        async with HttpClient(Aiohttp, engine_config={**NO_ENV, "proxy": wrong}) as refused:
             with anyio.fail_after(HANG_GUARD), pytest.raises(ProxyError) as caught:
                 await refused.get(httpbin.url + "/ip")
             shown = str(caught.value) + repr(caught.value.__cause__) + repr(refused.engine)

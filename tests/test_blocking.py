@@ -47,7 +47,7 @@ def no_running_loop() -> bool:
 
 def test_blocking_get_without_a_loop(httpbin: Any) -> None:
     assert no_running_loop()
-    client = HttpClient(Httpx, engine=NO_ENV)
+    client = HttpClient(Httpx, engine_config=NO_ENV)
     try:
         response = client.blocking.get(httpbin.url + "/get", params={"q": "sync"}, headers={"X-Trace": "7"})
         assert response.status == 200
@@ -66,7 +66,7 @@ def test_blocking_get_without_a_loop(httpbin: Any) -> None:
 
 
 def test_two_blocking_calls_reuse_one_connection(server: KeepAliveServer) -> None:
-    with HttpClient(Httpx, engine=NO_ENV) as client:
+    with HttpClient(Httpx, engine_config=NO_ENV) as client:
         assert client.blocking.get(server.url + "/one").content == b"ok"
         assert client.blocking.get(server.url + "/two").content == b"ok"
     assert server.requests == 2
@@ -81,7 +81,7 @@ def test_blocking_calls_after_close_are_refused() -> None:
 
 
 def test_with_closes_and_joins_without_a_loop(server: KeepAliveServer) -> None:
-    with HttpClient(Httpx, engine=NO_ENV) as client:
+    with HttpClient(Httpx, engine_config=NO_ENV) as client:
         client.blocking.get(server.url)
     assert client.state is ClientState.CLOSED
     with pytest.raises(TransportError, match="closed"):
@@ -107,7 +107,7 @@ def test_blocking_join_times_out_on_an_active_client() -> None:
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_sync_with_inside_a_running_loop_closes_and_joins(server: KeepAliveServer) -> None:
     loop = asyncio.get_running_loop()
-    with HttpClient(Httpx, engine=NO_ENV) as client:
+    with HttpClient(Httpx, engine_config=NO_ENV) as client:
         assert client.blocking.get(server.url + "/sync").content == b"ok"
         assert (await client.get(server.url + "/await")).content == b"ok"
     assert asyncio.get_running_loop() is loop
@@ -120,7 +120,7 @@ async def test_sync_with_inside_a_running_loop_closes_and_joins(server: KeepAliv
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_blocking_join_times_out_while_a_request_is_in_flight(server: KeepAliveServer) -> None:
-    client = HttpClient(Httpx, engine=NO_ENV)
+    client = HttpClient(Httpx, engine_config=NO_ENV)
     outcome: list[BaseException] = []
 
     async def hanging() -> None:

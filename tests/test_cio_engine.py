@@ -59,7 +59,7 @@ MIB = pattern_bytes(1 << 20)
 
 def cio(**settings: Any) -> HttpClient:
     """A client owning a CIO engine with ``settings`` (dotted names allowed), the environment kept out."""
-    return HttpClient("CIO", engine={**HERMETIC, **settings})
+    return HttpClient("CIO", engine_config={**HERMETIC, **settings})
 
 
 def pool(client: HttpClient) -> dict[str, int]:
@@ -641,7 +641,7 @@ async def test_one_worker_thread_resolves_host_names(start_server: Callable[...,
 
 def test_thread_count_zero_is_refused() -> None:
     with pytest.raises(ConfigError) as caught:
-        HttpClient("CIO", engine={"thread_count": 0})
+        HttpClient("CIO", engine_config={"thread_count": 0})
     assert "thread_count" in str(caught.value)
     assert "between 1 and 512" in str(caught.value)
 
@@ -651,20 +651,20 @@ def test_thread_count_zero_is_refused() -> None:
 
 def test_misspelt_nested_setting_gets_a_suggestion() -> None:
     with pytest.raises(ConfigError) as caught:
-        HttpClient("CIO", engine={"endpoint.max_conections_per_route": 4})
+        HttpClient("CIO", engine_config={"endpoint.max_conections_per_route": 4})
     assert "Did you mean endpoint.max_connections_per_route" in str(caught.value)
 
 
 def test_negative_keep_alive_time_names_the_range() -> None:
     with pytest.raises(ConfigError) as caught:
-        HttpClient("CIO", engine={"endpoint.keep_alive_time": -1})
+        HttpClient("CIO", engine_config={"endpoint.keep_alive_time": -1})
     message = str(caught.value)
     assert "endpoint.keep_alive_time" in message and "between 0.0 and 3600.0" in message, message
 
 
 def test_socks_proxy_is_unsupported() -> None:
     with pytest.raises(UnsupportedSettingError) as caught:
-        HttpClient("CIO", engine={"proxy": ProxyBuilder.socks("127.0.0.1", 1080)})
+        HttpClient("CIO", engine_config={"proxy": ProxyBuilder.socks("127.0.0.1", 1080)})
     message = str(caught.value)
     assert "CIO does not support SOCKS proxies" in message, message
     able = message.partition("Engines that support it:")[2]

@@ -41,7 +41,7 @@ def answer_by_path(request: Request) -> kclient.MockAnswer:
 
 def test_configure_block_sets_engine_plugins_and_expect_success() -> None:
     def configure(c: HttpClientConfig) -> None:
-        c.engine(handlers=[answer_by_path], reuse_handlers=True)
+        c.engine_config(handlers=[answer_by_path], reuse_handlers=True)
         c.install(HttpTimeout, request_timeout=5)
         c.expect_success = True
 
@@ -64,10 +64,10 @@ def test_configure_receives_a_client_config() -> None:
 
 def test_engine_calls_add_to_earlier_ones_and_the_block_comes_after_engine_kwarg() -> None:
     def configure(c: HttpClientConfig) -> None:
-        c.engine(handlers=[answer_by_path])
-        c.engine(reuse_handlers=False)
+        c.engine_config(handlers=[answer_by_path])
+        c.engine_config(reuse_handlers=False)
 
-    client = HttpClient(Mock, configure, engine={"reuse_handlers": True})
+    client = HttpClient(Mock, configure, engine_config={"reuse_handlers": True})
     config = client.engine.config
     assert isinstance(config, MockConfig)
     assert config.handlers == (answer_by_path,)
@@ -76,7 +76,7 @@ def test_engine_calls_add_to_earlier_ones_and_the_block_comes_after_engine_kwarg
 
 def test_engine_settings_from_the_block_are_validated() -> None:
     def configure(c: HttpClientConfig) -> None:
-        c.engine(treadCount=2)
+        c.engine_config(treadCount=2)
 
     with pytest.raises(ConfigError, match="Did you mean thread_count"):
         HttpClient(Mock, configure)
@@ -84,7 +84,7 @@ def test_engine_settings_from_the_block_are_validated() -> None:
 
 def test_engine_by_name_with_a_configure_block() -> None:
     def configure(c: HttpClientConfig) -> None:
-        c.engine(max_connections=4)
+        c.engine_config(max_connections=4)
 
     client = HttpClient("Httpx", configure)
     assert client.engine.name == "Httpx"
@@ -284,3 +284,21 @@ async def test_http_timeout_defaults_reach_the_engine_and_the_request_wins() -> 
     assert (first.request, first.connect, first.socket) == (5.0, None, 2.0)
     assert (second.request, second.socket) == (1.0, 2.0)
     assert (third.request, third.socket) == (5.0, 0.5)
+
+
+def test_the_former_engine_keyword_still_sets_engine_settings_with_a_deprecation_warning() -> None:
+    with pytest.warns(DeprecationWarning, match=r"HttpClient\(engine=\{\.\.\.\}\) is now HttpClient\(engine_config="):
+        client = HttpClient(Mock, engine={"reuse_handlers": False})
+    with client:
+        assert isinstance(client.engine.config, MockConfig) and client.engine.config.reuse_handlers is False
+    with pytest.warns(DeprecationWarning), pytest.raises(ConfigError, match="once, as engine_config"):
+        HttpClient(Mock, engine={"reuse_handlers": False}, engine_config={"reuse_handlers": True})
+
+
+def test_the_former_configure_block_call_still_sets_engine_settings_with_a_deprecation_warning() -> None:
+    def configure(c: HttpClientConfig) -> None:
+        with pytest.warns(DeprecationWarning, match=r"c\.engine\(\*\*settings\) is now c\.engine_config"):
+            c.engine(reuse_handlers=False)
+
+    with HttpClient(Mock, configure) as client:
+        assert isinstance(client.engine.config, MockConfig) and client.engine.config.reuse_handlers is False

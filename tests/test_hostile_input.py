@@ -415,9 +415,9 @@ def test_engine_settings_are_accepted_or_refused_with_config_error(
     settings_ = _nested(name, value)
     try:
         if how == "engine=":
-            made = HttpClient(engine, engine=settings_)
+            made = HttpClient(engine, engine_config=settings_)
         else:
-            made = HttpClient(engine, lambda c: c.engine(**settings_))
+            made = HttpClient(engine, lambda c: c.engine_config(**settings_))
     except KClientError as error:
         assert isinstance(error, kclient.ConfigError), repr(error)
         str(error)

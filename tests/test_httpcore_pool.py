@@ -31,7 +31,7 @@ def server() -> Iterator[KeepAliveServer]:
 
 
 def httpx_client(**settings: Any) -> HttpClient:
-    return HttpClient(Httpx, engine={"trust_env": False, **settings})
+    return HttpClient(Httpx, engine_config={"trust_env": False, **settings})
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ NO_ENV = {"trust_env": False}
 
 @pytest.fixture
 async def client(anyio_backend: str) -> AsyncIterator[HttpClient]:
-    async with HttpClient(Httpx, engine=NO_ENV) as c:
+    async with HttpClient(Httpx, engine_config=NO_ENV) as c:
         yield c
 
 
@@ -174,7 +174,7 @@ async def test_early_exit_from_stream_releases_the_connection(httpbin: Any) -> N
     # One connection in the pool: a connection not given back would make the next request
     # wait for the pool, and fail with ConnectTimeout (pool timeout) instead of answering.
     big = httpbin.url + "/stream-bytes/500000?chunk_size=1024"
-    async with HttpClient(Httpx, engine={**NO_ENV, "max_connections": 1}) as client:
+    async with HttpClient(Httpx, engine_config={**NO_ENV, "max_connections": 1}) as client:
         with anyio.fail_after(20):
             async with client.stream("GET", big) as response:
                 assert response.status == 200  # the body is left unread
@@ -191,7 +191,7 @@ async def test_waiting_for_a_busy_pool_is_a_pool_timeout(httpbin: Any) -> None:
     # httpx's pool timeout is no failure to connect: every connection was busy. It used to be
     # reported as a plain ConnectTimeout; PoolTimeout names it and is still a ConnectTimeout.
     big = httpbin.url + "/stream-bytes/500000?chunk_size=1024"
-    async with HttpClient(Httpx, engine={**NO_ENV, "max_connections": 1}) as client:
+    async with HttpClient(Httpx, engine_config={**NO_ENV, "max_connections": 1}) as client:
         with anyio.fail_after(20):
             async with client.stream("GET", big) as response:  # holds the only connection
                 assert response.status == 200
@@ -208,7 +208,7 @@ async def test_waiting_for_a_busy_pool_is_a_pool_timeout(httpbin: Any) -> None:
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_break_out_of_a_stream_releases_the_connection(httpbin: Any) -> None:
     big = httpbin.url + "/stream-bytes/500000?chunk_size=1024"
-    async with HttpClient(Httpx, engine={**NO_ENV, "max_connections": 1}) as client:
+    async with HttpClient(Httpx, engine_config={**NO_ENV, "max_connections": 1}) as client:
         with anyio.fail_after(20):
             for _ in range(2):
                 async with client.stream("GET", big) as response:
@@ -348,7 +348,7 @@ def test_the_mapping_check_catches_a_class_only_the_catch_alls_map() -> None:
 
 
 async def test_owned_engine_is_closed_with_the_client(httpbin: Any) -> None:
-    async with HttpClient(Httpx, engine=NO_ENV) as client:
+    async with HttpClient(Httpx, engine_config=NO_ENV) as client:
         assert client.owns_engine
         assert (await client.get(httpbin.url + "/get")).status == 200
     with pytest.raises(TransportError, match="closed"):
@@ -356,7 +356,7 @@ async def test_owned_engine_is_closed_with_the_client(httpbin: Any) -> None:
 
 
 async def test_owned_engine_is_closed_by_close_and_join(httpbin: Any) -> None:
-    client = HttpClient(Httpx, engine=NO_ENV)
+    client = HttpClient(Httpx, engine_config=NO_ENV)
     assert (await client.get(httpbin.url + "/get")).status == 200
     client.close()
     await client.join()
@@ -396,7 +396,7 @@ def silent_server() -> Iterator[SilentServer]:
 
 async def test_cancel_a_thousand_in_flight_requests(silent_server: SilentServer) -> None:
     count = 1000
-    client = HttpClient(Httpx, engine={**NO_ENV, "max_connections": None})
+    client = HttpClient(Httpx, engine_config={**NO_ENV, "max_connections": None})
     outcomes: list[BaseException | str] = []
 
     async def one(i: int) -> None:
@@ -443,7 +443,7 @@ def tinyproxy(tmp_path: Path) -> Iterator[Callable[..., str]]:
 
 async def test_http_proxy(tinyproxy: Callable[..., str], httpbin: Any) -> None:
     proxy_url = tinyproxy()
-    async with HttpClient(Httpx, engine={**NO_ENV, "proxy": ProxyBuilder.http(proxy_url)}) as client:
+    async with HttpClient(Httpx, engine_config={**NO_ENV, "proxy": ProxyBuilder.http(proxy_url)}) as client:
         response = await client.get(httpbin.url + "/headers", params={"show_env": "1"})
     assert response.status == 200
     via = response.json()["headers"].get("Via", "")
@@ -456,7 +456,7 @@ async def test_http_proxy_with_basic_auth_never_shows_the_password(tinyproxy: Ca
     with_credentials = proxy_url.replace("http://", f"http://{user}:{password}@")
     shown: list[str] = []
 
-    async with HttpClient(Httpx, engine={**NO_ENV, "proxy": ProxyBuilder.http(with_credentials)}) as client:
+    async with HttpClient(Httpx, engine_config={**NO_ENV, "proxy": ProxyBuilder.http(with_credentials)}) as client:
         response = await client.get(httpbin.url + "/headers", params={"show_env": "1"})
         assert response.status == 200
         assert "tinyproxy" in response.json()["headers"].get("Via", "")
@@ -468,11 +468,11 @@ async def test_http_proxy_with_basic_auth_never_shows_the_password(tinyproxy: Ca
     shown.append(repr(client))
 
     # Without credentials, or with wrong ones, tinyproxy refuses: the proxy does check them.
-    async with HttpClient(Httpx, engine={**NO_ENV, "proxy": ProxyBuilder.http(proxy_url)}) as anonymous:
+    async with HttpClient(Httpx, engine_config={**NO_ENV, "proxy": ProxyBuilder.http(proxy_url)}) as anonymous:
         assert (await anonymous.get(httpbin.url + "/headers", params={"show_env": "1"})).status == 407
     wrong_password = password + "-wrong"
     wrong = proxy_url.replace("http://", f"http://{user}:{wrong_password}@")
-    async with HttpClient(Httpx, engine={**NO_ENV, "proxy": ProxyBuilder.http(wrong)}) as refused:
+    async with HttpClient(Httpx, engine_config={**NO_ENV, "proxy": ProxyBuilder.http(wrong)}) as refused:
         refusal = await refused.get(httpbin.url + "/headers", params={"show_env": "1"})
         assert refusal.status in (401, 407)  # tinyproxy 1.11 answers wrong credentials with 401
         with pytest.raises(ClientResponseError) as rejected:
@@ -481,7 +481,7 @@ async def test_http_proxy_with_basic_auth_never_shows_the_password(tinyproxy: Ca
 
     # A proxy that is not there: the connect error names the request, never the proxy's password.
     gone = f"http://{user}:{password}@127.0.0.1:{closed_port()}"
-    async with HttpClient(Httpx, engine={**NO_ENV, "proxy": ProxyBuilder.http(gone)}) as nowhere:
+    async with HttpClient(Httpx, engine_config={**NO_ENV, "proxy": ProxyBuilder.http(gone)}) as nowhere:
         with pytest.raises(TransportError) as unreachable:
             await nowhere.get(httpbin.url + "/headers", params={"show_env": "1"})
         shown += [str(unreachable.value), repr(unreachable.value), repr(nowhere), repr(nowhere.engine)]

@@ -140,7 +140,7 @@ async def test_close_is_idempotent_and_returns_at_once() -> None:
 
 @pytest.mark.anyio
 async def test_close_with_nothing_in_flight_releases_the_engine() -> None:
-    client = HttpClient(RecordingMock, engine={"handlers": [lambda request: respond("x")]})
+    client = HttpClient(RecordingMock, engine_config={"handlers": [lambda request: respond("x")]})
     assert (await client.get(URL)).text == "x"
     client.close()
     with anyio.fail_after(GUARD):
@@ -219,7 +219,7 @@ async def test_join_on_an_active_client_waits_for_close() -> None:
 async def test_cancel_halts_a_thousand_in_flight_requests() -> None:
     count = 1000
     gate = Gate(expected=count)  # never opened: only cancel() can end these requests
-    client = HttpClient(RecordingMock, engine={"handlers": [gate.handler]}, name="bulk-client")
+    client = HttpClient(RecordingMock, engine_config={"handlers": [gate.handler]}, name="bulk-client")
     errors: list[ClientCancelledError] = []
 
     async def fetch(i: int) -> None:
@@ -521,7 +521,7 @@ async def test_seed_pattern_when_join_finishes_in_time() -> None:
         await anyio.sleep(0.01)
         return respond("ok")
 
-    client = HttpClient(RecordingMock, engine={"handlers": [handler]})
+    client = HttpClient(RecordingMock, engine_config={"handlers": [handler]})
     bodies: list[str] = []
     cancelled = False
 
@@ -550,7 +550,7 @@ async def test_seed_pattern_when_join_finishes_in_time() -> None:
 @pytest.mark.anyio
 async def test_seed_pattern_when_join_times_out_and_cancel_follows() -> None:
     gate = Gate(expected=3)  # never opened: join cannot finish in time
-    client = HttpClient(RecordingMock, engine={"handlers": [gate.handler]}, name="seed-client")
+    client = HttpClient(RecordingMock, engine_config={"handlers": [gate.handler]}, name="seed-client")
     errors: list[ClientCancelledError] = []
     timed_out = False
 
@@ -590,7 +590,7 @@ async def test_seed_pattern_when_join_times_out_and_cancel_follows() -> None:
 async def test_async_with_closes_and_joins_on_exit() -> None:
     gate = Gate()
     with anyio.fail_after(GUARD):
-        async with HttpClient(RecordingMock, engine={"handlers": [gate.handler]}) as client:
+        async with HttpClient(RecordingMock, engine_config={"handlers": [gate.handler]}) as client:
             assert client.state is ClientState.ACTIVE
             async with anyio.create_task_group() as tg:
                 tg.start_soon(client.get, URL)
@@ -632,7 +632,7 @@ async def test_async_with_waits_for_requests_still_in_flight() -> None:
 
 
 def test_sync_with_closes_and_joins_on_exit_without_a_running_loop() -> None:
-    with HttpClient(RecordingMock, engine={"handlers": [lambda request: respond("sync")]}) as client:
+    with HttpClient(RecordingMock, engine_config={"handlers": [lambda request: respond("sync")]}) as client:
         assert client.state is ClientState.ACTIVE
         assert client.blocking.get(URL).text == "sync"
     assert client.state is ClientState.CLOSED
@@ -675,7 +675,7 @@ async def test_a_lent_engine_survives_close_and_serves_another_client() -> None:
 
 @pytest.mark.anyio
 async def test_an_owned_engine_is_closed_exactly_once() -> None:
-    client = HttpClient(RecordingMock, engine={"handlers": [lambda request: respond("owned")]})
+    client = HttpClient(RecordingMock, engine_config={"handlers": [lambda request: respond("owned")]})
     assert client.owns_engine
     engine = client.engine
     assert isinstance(engine, RecordingMock)
@@ -691,7 +691,7 @@ async def test_an_owned_engine_is_closed_exactly_once() -> None:
 
 @pytest.mark.anyio
 async def test_cancel_releases_an_owned_engine() -> None:
-    client = HttpClient(RecordingMock, engine={"handlers": [lambda request: respond("x")]})
+    client = HttpClient(RecordingMock, engine_config={"handlers": [lambda request: respond("x")]})
     client.cancel()
     with anyio.fail_after(GUARD):
         await client.join()
@@ -755,7 +755,7 @@ async def test_cancel_interrupts_a_streamed_body_being_read() -> None:
 
 def test_sync_with_closes_even_when_the_block_raises() -> None:
     with pytest.raises(LookupError, match="from the block"):
-        with HttpClient(RecordingMock, engine={"handlers": [lambda request: respond("x")]}) as client:
+        with HttpClient(RecordingMock, engine_config={"handlers": [lambda request: respond("x")]}) as client:
             raise LookupError("from the block")
     assert client.state is ClientState.CLOSED
     assert client.engine.aclose_calls == 1  # type: ignore[attr-defined]
@@ -764,7 +764,7 @@ def test_sync_with_closes_even_when_the_block_raises() -> None:
 @pytest.mark.anyio
 async def test_async_with_closes_even_when_the_block_raises() -> None:
     with pytest.raises(LookupError, match="from the block"):
-        async with HttpClient(RecordingMock, engine={"handlers": [lambda request: respond("x")]}) as client:
+        async with HttpClient(RecordingMock, engine_config={"handlers": [lambda request: respond("x")]}) as client:
             await client.get(URL)
             raise LookupError("from the block")
     assert client.state is ClientState.CLOSED

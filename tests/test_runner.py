@@ -182,7 +182,7 @@ async def test_sync_calls_inside_a_running_loop_share_the_pool(server: KeepAlive
     async def loop_seen_by_run() -> asyncio.AbstractEventLoop:
         return asyncio.get_running_loop()
 
-    client = HttpClient(Httpx, engine=NO_ENV)
+    client = HttpClient(Httpx, engine_config=NO_ENV)
     try:
         assert (await client.get(server.url + "/await")).content == b"ok"
         assert client.blocking.get(server.url + "/blocking").content == b"ok"
@@ -204,7 +204,7 @@ async def test_blocking_inside_a_callback_of_the_running_loop(server: KeepAliveS
     # A widget callback: plain sync code called by the loop, not from a coroutine.
     loop = asyncio.get_running_loop()
     done: asyncio.Future[bytes] = loop.create_future()
-    client = HttpClient(Httpx, engine=NO_ENV)
+    client = HttpClient(Httpx, engine_config=NO_ENV)
 
     def callback() -> None:
         try:

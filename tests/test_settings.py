@@ -70,7 +70,7 @@ class BlockEngine(Engine):
 )
 def test_misspelt_mock_setting_names_the_nearest(typed: str, nearest: str) -> None:
     with pytest.raises(ConfigError) as info:
-        HttpClient(Mock, engine={typed: 2})
+        HttpClient(Mock, engine_config={typed: 2})
     message = str(info.value)
     assert repr(typed) in message
     assert f"Did you mean {nearest}?" in message
@@ -79,10 +79,10 @@ def test_misspelt_mock_setting_names_the_nearest(typed: str, nearest: str) -> No
 
 def test_misspelt_setting_fails_the_same_way_in_every_entry_point() -> None:
     def configure(c: kclient.HttpClientConfig) -> None:
-        c.engine(treadCount=2)
+        c.engine_config(treadCount=2)
 
     for attempt in (
-        lambda: HttpClient(Mock, engine={"treadCount": 2}),
+        lambda: HttpClient(Mock, engine_config={"treadCount": 2}),
         lambda: HttpClient("Mock", configure),
         lambda: HttpClient(Mock, configure),
         lambda: Mock(treadCount=2),
@@ -107,14 +107,14 @@ def test_misspelt_setting_fails_the_same_way_in_every_entry_point() -> None:
 )
 def test_misspelt_httpx_setting_names_the_nearest(typed: str, nearest: str) -> None:
     with pytest.raises(ConfigError) as info:
-        HttpClient("Httpx", engine={typed: 3})
+        HttpClient("Httpx", engine_config={typed: 3})
     assert f"Did you mean {nearest}?" in str(info.value)
     assert "engine Httpx" in str(info.value)
 
 
 def test_unknown_setting_lists_the_valid_ones_without_a_wild_guess() -> None:
     with pytest.raises(ConfigError) as info:
-        HttpClient(Mock, engine={"zzzz": 1})
+        HttpClient(Mock, engine_config={"zzzz": 1})
     message = str(info.value)
     assert "Did you mean" not in message
     assert "Valid settings: handlers, pipelining, proxy, reuse_handlers, thread_count." in message
@@ -161,7 +161,7 @@ def test_httpx_settings_listing_names_every_setting() -> None:
 )
 def test_wrong_types_say_what_is_allowed(engine: Any, settings: dict[str, Any], expected: list[str]) -> None:
     with pytest.raises(ConfigError) as info:
-        HttpClient(engine, engine=settings)
+        HttpClient(engine, engine_config=settings)
     assert not isinstance(info.value, UnsupportedSettingError)
     for text in expected:
         assert text in str(info.value)
@@ -180,7 +180,7 @@ def test_wrong_types_say_what_is_allowed(engine: Any, settings: dict[str, Any], 
 )
 def test_out_of_range_values_say_the_allowed_range(engine: Any, settings: dict[str, Any], allowed: str) -> None:
     with pytest.raises(ConfigError) as info:
-        HttpClient(engine, engine=settings)
+        HttpClient(engine, engine_config=settings)
     assert allowed in str(info.value)
     ((name, value),) = settings.items()
     assert name in str(info.value)
@@ -191,7 +191,7 @@ def test_out_of_range_values_say_the_allowed_range(engine: Any, settings: dict[s
 
 def test_valid_settings_take_effect_and_are_typed() -> None:
     client = HttpClient(
-        "Httpx", engine={"max_connections": 3, "keepalive_expiry": 2, "max_keepalive_connections": None}
+        "Httpx", engine_config={"max_connections": 3, "keepalive_expiry": 2, "max_keepalive_connections": None}
     )
     config = client.engine.config
     assert isinstance(config, HttpxConfig)
@@ -222,17 +222,17 @@ def test_engine_refuses_the_config_of_another_engine() -> None:
 
 
 def test_engine_settings_must_be_a_mapping_with_string_names() -> None:
-    with pytest.raises(ConfigError, match="engine= takes a dict"):
-        HttpClient(Mock, engine=[("thread_count", 2)])  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="engine_config= takes a dict"):
+        HttpClient(Mock, engine_config=[("thread_count", 2)])  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="strings"):
-        HttpClient(Mock, engine={1: 2})  # type: ignore[dict-item]
+        HttpClient(Mock, engine_config={1: 2})  # type: ignore[dict-item]
 
 
 # -- capabilities -----------------------------------------------------------------------------
 @pytest.mark.parametrize("engine", [Mock, "Httpx"])
 def test_pipelining_on_an_engine_without_it_is_unsupported(engine: Any) -> None:
     with pytest.raises(UnsupportedSettingError) as info:
-        HttpClient(engine, engine={"pipelining": True})
+        HttpClient(engine, engine_config={"pipelining": True})
     assert isinstance(info.value, ConfigError)
     assert "pipelining" in str(info.value)
     assert "does not support" in str(info.value)
@@ -241,13 +241,13 @@ def test_pipelining_on_an_engine_without_it_is_unsupported(engine: Any) -> None:
 @pytest.mark.parametrize("engine", [Mock, "Httpx"])
 def test_thread_count_on_an_event_loop_engine_is_unsupported(engine: Any) -> None:
     with pytest.raises(UnsupportedSettingError) as info:
-        HttpClient(engine, engine={"thread_count": 2})
+        HttpClient(engine, engine_config={"thread_count": 2})
     assert "thread_count" in str(info.value)
     assert "does not support" in str(info.value)
 
 
 def test_defaults_of_unsupported_settings_are_accepted() -> None:
-    client = HttpClient(Mock, engine={"pipelining": False, "thread_count": None, "proxy": None})
+    client = HttpClient(Mock, engine_config={"pipelining": False, "thread_count": None, "proxy": None})
     assert client.engine.config.pipelining is False
     assert client.engine.config.thread_count is None
 
@@ -255,14 +255,14 @@ def test_defaults_of_unsupported_settings_are_accepted() -> None:
 def test_settings_with_a_lent_engine_are_refused() -> None:
     engine = Mock(lambda request: respond("x"))
     with pytest.raises(ConfigError) as info:
-        HttpClient(engine, engine={"reuse_handlers": False})
+        HttpClient(engine, engine_config={"reuse_handlers": False})
     message = str(info.value)
     assert "lent" in message
     assert "reuse_handlers" in message
     assert "Mock(reuse_handlers=...)" in message
 
     def configure(c: kclient.HttpClientConfig) -> None:
-        c.engine(reuse_handlers=False)
+        c.engine_config(reuse_handlers=False)
 
     with pytest.raises(ConfigError, match="lent"):
         HttpClient(engine, configure)
@@ -292,7 +292,7 @@ def test_nested_settings_by_dotted_name_or_block() -> None:
     engine = BlockEngine(endpoint={"connect_attempts": 3})
     assert engine.config.endpoint.connect_attempts == 3
     assert engine.config.endpoint.connect_timeout == 10.0
-    client = HttpClient(BlockEngine, engine={"endpoint": {"connect_timeout": 1}, "endpoint.connect_attempts": 2})
+    client = HttpClient(BlockEngine, engine_config={"endpoint": {"connect_timeout": 1}, "endpoint.connect_attempts": 2})
     assert client.engine.config.endpoint == EndpointConfig(connect_timeout=1.0, connect_attempts=2)  # type: ignore[attr-defined]
 
 
@@ -422,23 +422,23 @@ def test_proxy_builder_socks_validation(args: tuple[Any, ...], kwargs: dict[str,
 
 
 def test_proxy_setting_accepts_urls_and_builders() -> None:
-    client = HttpClient("Httpx", engine={"proxy": "http://127.0.0.1:3128"})
+    client = HttpClient("Httpx", engine_config={"proxy": "http://127.0.0.1:3128"})
     proxy = client.engine.config.proxy
     assert proxy is not None
     assert proxy.kind == "http"
     assert str(proxy.url) == "http://127.0.0.1:3128"
     given = ProxyBuilder.http("http://127.0.0.1:8888")
-    assert HttpClient("Httpx", engine={"proxy": given}).engine.config.proxy is given
+    assert HttpClient("Httpx", engine_config={"proxy": given}).engine.config.proxy is given
 
 
 def test_proxy_setting_of_the_wrong_type_is_refused() -> None:
     with pytest.raises(ConfigError, match="ProxyBuilder"):
-        HttpClient("Httpx", engine={"proxy": 3128})
+        HttpClient("Httpx", engine_config={"proxy": 3128})
 
 
 def test_http_proxy_on_an_engine_without_proxies_is_unsupported() -> None:
     with pytest.raises(UnsupportedSettingError) as info:
-        HttpClient(Mock, engine={"proxy": f"http://user:{SECRET}@127.0.0.1:3128"})
+        HttpClient(Mock, engine_config={"proxy": f"http://user:{SECRET}@127.0.0.1:3128"})
     message = str(info.value)
     assert "HTTP proxies" in message
     assert "Httpx" in message  # names an engine that can
@@ -461,7 +461,7 @@ def test_proxy_credentials_are_masked_in_reprs() -> None:
     assert SECRET not in repr(engine)
     assert SECRET not in repr(engine.config)
     assert SECRET not in engine.settings_text()
-    client = HttpClient("Httpx", engine={"proxy": f"http://user:{SECRET}@127.0.0.1:3128"})
+    client = HttpClient("Httpx", engine_config={"proxy": f"http://user:{SECRET}@127.0.0.1:3128"})
     assert SECRET not in repr(client)
     assert SECRET not in repr(client.engine)
     assert client.engine.config.proxy is not None
@@ -471,20 +471,20 @@ def test_proxy_credentials_are_masked_in_reprs() -> None:
 def test_socks_proxy_on_an_engine_without_socks_is_refused_and_keeps_the_password_secret() -> None:
     socks = ProxyBuilder.socks("127.0.0.1", 1080, username="user", password=SECRET)
     with pytest.raises(UnsupportedSettingError) as info:
-        HttpClient("CIO", engine={"proxy": socks})
+        HttpClient("CIO", engine_config={"proxy": socks})
     assert "SOCKS" in str(info.value)
     assert "Httpx" in str(info.value)  # names an engine that supports it
     assert SECRET not in str(info.value)
 
     with pytest.raises(UnsupportedSettingError) as info:
-        HttpClient("CIO", engine={"proxy": f"socks5://user:{SECRET}@127.0.0.1:1080"})
+        HttpClient("CIO", engine_config={"proxy": f"socks5://user:{SECRET}@127.0.0.1:1080"})
     assert SECRET not in str(info.value)
 
 
 @needs("socksio")
 def test_httpx_takes_a_socks_proxy_and_keeps_the_password_secret() -> None:
     socks = ProxyBuilder.socks("127.0.0.1", 1080, username="user", password=SECRET)
-    engine = HttpClient("Httpx", engine={"proxy": socks}).engine  # the socks extra
+    engine = HttpClient("Httpx", engine_config={"proxy": socks}).engine  # the socks extra
     assert SECRET not in repr(engine)
 
 
@@ -497,13 +497,13 @@ def test_httpx_takes_a_socks_proxy_and_keeps_the_password_secret() -> None:
         lambda: ProxyBuilder.http(f"ftp://user:{SECRET}@127.0.0.1:21"),
         lambda: ProxyBuilder.socks("bad host", 1080, username="user", password=SECRET),
         lambda: ProxyBuilder.socks("127.0.0.1", 0, username="user", password=SECRET),
-        lambda: HttpClient("Httpx", engine={"proxy": f"http://user:{SECRET}@[::1"}),
-        lambda: HttpClient("Httpx", engine={"proxy": f"http://user:{SECRET}@127.0.0.1:99999"}),
-        lambda: HttpClient("Httpx", engine={"proxy": f"socks5://user:{SECRET}@127.0.0.1:99999"}),
-        lambda: HttpClient("Httpx", engine={"proxy": f"ftp://user:{SECRET}@127.0.0.1:21"}),
-        lambda: HttpClient("CIO", engine={"proxy": f"socks5://user:{SECRET}@127.0.0.1:1080"}),
-        lambda: HttpClient(Mock, engine={"proxy": f"http://user:{SECRET}@127.0.0.1:3128"}),
-        lambda: HttpClient(Mock(), engine={"proxy": f"http://user:{SECRET}@127.0.0.1:3128"}),
+        lambda: HttpClient("Httpx", engine_config={"proxy": f"http://user:{SECRET}@[::1"}),
+        lambda: HttpClient("Httpx", engine_config={"proxy": f"http://user:{SECRET}@127.0.0.1:99999"}),
+        lambda: HttpClient("Httpx", engine_config={"proxy": f"socks5://user:{SECRET}@127.0.0.1:99999"}),
+        lambda: HttpClient("Httpx", engine_config={"proxy": f"ftp://user:{SECRET}@127.0.0.1:21"}),
+        lambda: HttpClient("CIO", engine_config={"proxy": f"socks5://user:{SECRET}@127.0.0.1:1080"}),
+        lambda: HttpClient(Mock, engine_config={"proxy": f"http://user:{SECRET}@127.0.0.1:3128"}),
+        lambda: HttpClient(Mock(), engine_config={"proxy": f"http://user:{SECRET}@127.0.0.1:3128"}),
     ],
     ids=[
         "http-ipv6",

@@ -234,7 +234,7 @@ class ConcurrencyServer:
 @pytest.mark.parametrize(("thread_count", "hold"), [(6, HANG_GUARD / 2), (2, 0.3)])
 async def test_thread_count_bounds_the_requests_that_run_at_once(thread_count: int, hold: float) -> None:
     with ConcurrencyServer(expected=6, hold=hold) as server:
-        async with HttpClient(Urllib3, engine={**NO_ENV, "thread_count": thread_count}) as client:
+        async with HttpClient(Urllib3, engine_config={**NO_ENV, "thread_count": thread_count}) as client:
             with anyio.fail_after(HANG_GUARD):
                 async with anyio.create_task_group() as tasks:
                     for i in range(6):
@@ -259,7 +259,7 @@ def assert_closed_by_the_client(connections: list[socket.socket]) -> None:
 async def test_cancelled_requests_return_at_once_and_leave_no_connection_behind() -> None:
     count = 40
     with SilentServer() as server:
-        async with HttpClient(Urllib3, engine={**NO_ENV, "thread_count": count}) as client:
+        async with HttpClient(Urllib3, engine_config={**NO_ENV, "thread_count": count}) as client:
             engine = engine_of(client)
             with anyio.fail_after(HANG_GUARD):
                 async with anyio.create_task_group() as tasks:
@@ -278,7 +278,7 @@ async def test_client_cancel_with_enough_threads_reaches_every_request() -> None
     """What the conformance suite's cancel test does, with ``thread_count`` raised so every request runs."""
     count = 200
     with SilentServer() as server:
-        client = HttpClient(Urllib3, engine={**NO_ENV, "thread_count": count})
+        client = HttpClient(Urllib3, engine_config={**NO_ENV, "thread_count": count})
         outcomes: list[BaseException | str] = []
 
         async def one(i: int) -> None:
@@ -331,7 +331,7 @@ class StallingBodyServer:
 
 async def test_cancelled_body_read_closes_the_connection() -> None:
     with StallingBodyServer() as server:
-        async with HttpClient(Urllib3, engine=NO_ENV) as client:
+        async with HttpClient(Urllib3, engine_config=NO_ENV) as client:
             engine = engine_of(client)
             with anyio.fail_after(HANG_GUARD):
                 async with client.stream("GET", server.url + "/big") as response:
@@ -348,7 +348,7 @@ async def test_cancelled_body_read_closes_the_connection() -> None:
 
 
 async def test_request_timeout_releases_the_thread_and_the_connection(httpbin: Any) -> None:
-    async with HttpClient(Urllib3, engine={**NO_ENV, "thread_count": 1}) as client:
+    async with HttpClient(Urllib3, engine_config={**NO_ENV, "thread_count": 1}) as client:
         with anyio.fail_after(HANG_GUARD):
             with pytest.raises(RequestTimeout):
                 await client.get(httpbin.url + "/delay/3", timeout=0.3)
@@ -415,7 +415,7 @@ class StaleServer:
 
 async def test_stale_connection_is_retried_for_get_only() -> None:
     with StaleServer() as server:
-        async with HttpClient(Urllib3, engine=NO_ENV) as client:
+        async with HttpClient(Urllib3, engine_config=NO_ENV) as client:
             with anyio.fail_after(HANG_GUARD):
                 first = await client.get(server.url + "/a")
                 second = await client.get(server.url + "/b")  # reused connection dropped: sent again
@@ -433,7 +433,7 @@ async def test_stale_connection_is_retried_for_get_only() -> None:
 
 async def test_connect_error_keeps_the_native_cause() -> None:
     url = f"http://127.0.0.1:{closed_port()}/get"
-    async with HttpClient(Urllib3, engine=NO_ENV) as client:
+    async with HttpClient(Urllib3, engine_config=NO_ENV) as client:
         with anyio.fail_after(HANG_GUARD), pytest.raises(ConnectError) as caught:
             await client.get(url)
     assert isinstance(caught.value, ConnectionError)
@@ -442,7 +442,7 @@ async def test_connect_error_keeps_the_native_cause() -> None:
 
 
 async def test_socket_timeout_keeps_the_native_cause(httpbin: Any) -> None:
-    async with HttpClient(Urllib3, engine=NO_ENV) as client:
+    async with HttpClient(Urllib3, engine_config=NO_ENV) as client:
         with anyio.fail_after(HANG_GUARD), pytest.raises(SocketTimeout) as caught:
             await client.get(httpbin.url + "/delay/2", timeout=Timeouts(socket=0.3))
     assert isinstance(caught.value.__cause__, u3.ReadTimeoutError)
@@ -457,7 +457,7 @@ async def test_error_of_an_async_iterable_body_is_raised_as_it_is(httpbin: Any) 
         yield b"first"
         raise BodyError("the body failed")
 
-    async with HttpClient(Urllib3, engine=NO_ENV) as client:
+    async with HttpClient(Urllib3, engine_config=NO_ENV) as client:
         with anyio.fail_after(HANG_GUARD), pytest.raises(BodyError):
             await client.post(httpbin.url + "/post", content=body())
         assert (await client.get(httpbin.url + "/get")).status == 200
@@ -562,7 +562,7 @@ def test_the_mapping_check_catches_a_class_only_the_catch_alls_map() -> None:
 
 async def test_owned_engine_is_closed_with_the_client() -> None:
     with KeepAliveServer() as server:
-        async with HttpClient(Urllib3, engine=NO_ENV) as client:
+        async with HttpClient(Urllib3, engine_config=NO_ENV) as client:
             assert client.owns_engine
             assert (await client.get(server.url + "/ok")).content == b"ok"
             assert engine_of(client).pool_stats()["idle"] == 1  # kept alive, in its pool
@@ -631,7 +631,7 @@ async def test_environment_proxy_is_used_unless_trust_env_is_off(
     with anyio.fail_after(HANG_GUARD):
         async with HttpClient(Urllib3) as client:
             assert "tinyproxy" in await via(client, httpbin)
-        async with HttpClient(Urllib3, engine={"trust_env": False}) as client:
+        async with HttpClient(Urllib3, engine_config={"trust_env": False}) as client:
             assert await via(client, httpbin) == ""
         no_proxy_environment.setenv("NO_PROXY", "127.0.0.1")
         async with HttpClient(Urllib3) as client:
@@ -644,7 +644,7 @@ async def test_proxy_credentials_never_show(tinyproxy: Callable[..., str], httpb
     shown: list[str] = []
     with anyio.fail_after(HANG_GUARD):
         good = proxy_url.replace("http://", f"http://{user}:{password}@")
-        async with HttpClient(Urllib3, engine={**NO_ENV, "proxy": ProxyBuilder.http(good)}) as client:
+        async with HttpClient(Urllib3, engine_config={**NO_ENV, "proxy": ProxyBuilder.http(good)}) as client:
             assert "tinyproxy" in await via(client, httpbin)
             shown += [repr(client), repr(client.engine), repr(client.engine.config)]
             with pytest.raises(RequestTimeout) as timeout:
@@ -652,7 +652,7 @@ async def test_proxy_credentials_never_show(tinyproxy: Callable[..., str], httpb
             shown += [str(timeout.value), repr(timeout.value)]
 
         wrong = proxy_url.replace("http://", f"http://{user}:{password}-wrong@")
-        async with HttpClient(Urllib3, engine={**NO_ENV, "proxy": ProxyBuilder.http(wrong)}) as refused:
+        async with HttpClient(Urllib3, engine_config={**NO_ENV, "proxy": ProxyBuilder.http(wrong)}) as refused:
             refusal = await refused.get(httpbin.url + "/get")
             assert refusal.status in (401, 407)
             with pytest.raises(ClientResponseError) as rejected:
@@ -660,7 +660,7 @@ async def test_proxy_credentials_never_show(tinyproxy: Callable[..., str], httpb
             shown += [str(rejected.value), repr(refused.engine)]
 
         gone = f"http://{user}:{password}@127.0.0.1:{closed_port()}"
-        async with HttpClient(Urllib3, engine={**NO_ENV, "proxy": ProxyBuilder.http(gone)}) as nowhere:
+        async with HttpClient(Urllib3, engine_config={**NO_ENV, "proxy": ProxyBuilder.http(gone)}) as nowhere:
             with pytest.raises(ProxyError) as unreachable:
                 await nowhere.get(httpbin.url + "/get")
             shown += [str(unreachable.value), repr(unreachable.value), repr(nowhere.engine)]

@@ -218,7 +218,7 @@ class ConfigForm(widgets.VBox):  # type: ignore[misc]
     None), booleans ``Checkbox``, ``Literal`` types a ``Dropdown``, strings and proxy URLs ``Text``.
     Settings no form can hold (functions, handler tuples) are listed as "not editable here".
 
-    "Create client" builds ``HttpClient(engine_class, configure, engine={changed settings})``;
+    "Create client" builds ``HttpClient(engine_class, configure, engine_config={changed settings})``;
     a ``ConfigError`` appears beside the field it names, or in the general error line. The new
     client is ``form.client`` and is handed to every ``on_client`` callback; closing it is theirs.
     """
@@ -327,7 +327,7 @@ class ConfigForm(widgets.VBox):  # type: ignore[misc]
             return None
         settings.update(extra)
         try:
-            client = HttpClient(self.engine_class, self._configure, engine=settings, name=self._client_name)
+            client = HttpClient(self.engine_class, self._configure, engine_config=settings, name=self._client_name)
         except ConfigError as error:
             self.show_config_error(error)
             return None

@@ -146,7 +146,7 @@ def engine(engine_name: str) -> type[Engine]:
 @pytest.fixture
 async def client(engine_name: str, engine: type[Engine]) -> AsyncIterator[HttpClient]:
     """A client that owns an engine with default settings (the environment kept out)."""
-    async with HttpClient(engine_name, engine=hermetic_settings(engine)) as c:
+    async with HttpClient(engine_name, engine_config=hermetic_settings(engine)) as c:
         yield c
 
 
@@ -157,7 +157,7 @@ async def make_client(engine_name: str, engine: type[Engine]) -> AsyncIterator[C
     made: list[HttpClient] = []
 
     def make(configure: Callable[[HttpClientConfig], None] | None = None, /, **settings: Any) -> HttpClient:
-        made.append(HttpClient(engine_name, configure, engine={**hermetic_settings(engine), **settings}))
+        made.append(HttpClient(engine_name, configure, engine_config={**hermetic_settings(engine), **settings}))
         return made[-1]
 
     yield make

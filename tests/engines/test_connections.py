@@ -235,7 +235,7 @@ async def test_engine_is_closed_when_the_client_exits(
     server = fault_server_factory()
     url = server.url + "/ok"
     with anyio.fail_after(HANG_GUARD):
-        async with HttpClient(engine_name, engine=hermetic_settings(engine)) as client:
+        async with HttpClient(engine_name, engine_config=hermetic_settings(engine)) as client:
             assert (await client.get(url)).content == b"ok"
             assert server.accepted == 1
         assert client.state is ClientState.CLOSED

@@ -371,7 +371,7 @@ async def test_hostile_settings_fail_typed_when_created_or_at_the_first_request(
     head, _, rest = name.partition(".")
     settings_ = {**hermetic_settings(engine), head: {rest: value} if rest else value}
     try:
-        client = HttpClient(engine_name, engine=settings_)
+        client = HttpClient(engine_name, engine_config=settings_)
     except KClientError as error:
         assert isinstance(error, ConfigError), repr(error)
         reliability_note("ConfigError when created, or typed errors at the first requests")

@@ -253,7 +253,7 @@ async def test_nothing_left_after_async_with(
     before = Snapshot.take()
     for _ in range(2):  # a second client, after the first one started the shared pools' threads
         with anyio.fail_after(HANG_GUARD):
-            async with HttpClient(engine_name, engine=settings(engine, targets)) as client:
+            async with HttpClient(engine_name, engine_config=settings(engine, targets)) as client:
                 failures = await exercise(client, targets)
         assert len(failures) == 3, failures
         at_exit = await fds_at_exit(before, targets.server_ports)
@@ -270,7 +270,7 @@ def test_nothing_left_after_with_in_sync_code(
     kclient.run(anyio.sleep(0))  # kclient's private loop of this thread exists before the snapshot
     before = Snapshot.take()
     for _ in range(2):
-        with HttpClient(engine_name, engine=settings(engine, targets)) as client:
+        with HttpClient(engine_name, engine_config=settings(engine, targets)) as client:
             nginx = targets.nginx
             for _ in range(3):
                 assert client.blocking.get(nginx.url + nginx.files["1KiB"].path).status == 200

@@ -75,7 +75,7 @@ async def test_10000_requests_at_500_concurrent(
     expected = nginx.files["1KiB"]
     url = nginx.url + expected.path
     before = Snapshot.take()
-    client = HttpClient(engine_name, engine={**hermetic_settings(engine), **small_pool(engine, CONCURRENCY)})
+    client = HttpClient(engine_name, engine_config={**hermetic_settings(engine), **small_pool(engine, CONCURRENCY)})
     answers: dict[tuple[int, str], int] = {}
     errors: list[BaseException] = []
     shared = iter(range(REQUESTS))

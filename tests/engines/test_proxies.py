@@ -213,7 +213,7 @@ def env_client(engine_name: str, engine: type[Engine], **settings: Any) -> HttpC
     if "trust_env" not in setting_names(engine):
         pytest.skip(f"{engine.name} has no trust_env setting")
     base = {k: v for k, v in hermetic_settings(engine).items() if k != "trust_env"}
-    return HttpClient(engine_name, engine={**base, **settings})
+    return HttpClient(engine_name, engine_config={**base, **settings})
 
 
 async def test_http_proxy_from_the_environment(

@@ -213,23 +213,28 @@ async def exchanges(engine: type[Engine], servers: Servers, evidence: Evidence, 
         c.install(Auth, providers=[BearerAuth(lambda: BearerTokens(SECRETS["bearer"], SECRETS["refresh"]), refresh)])
 
     clients = {
-        "plain": HttpClient(engine, logged, engine=base),
-        "basic": HttpClient(engine, basic, engine=base),
-        "bearer": HttpClient(engine, bearer, engine=base),
+        "plain": HttpClient(engine, logged, engine_config=base),
+        "basic": HttpClient(engine, basic, engine_config=base),
+        "bearer": HttpClient(engine, bearer, engine_config=base),
     }
     if proxied:
         clients["proxy"] = HttpClient(
-            engine, logged, engine={**base, **tls, "proxy": ProxyBuilder.http(proxy_url(servers, PROXY_PASSWORD))}
+            engine,
+            logged,
+            engine_config={**base, **tls, "proxy": ProxyBuilder.http(proxy_url(servers, PROXY_PASSWORD))},
         )
         clients["wrong proxy"] = HttpClient(
             engine,
             logged,
-            engine={**base, **tls, "proxy": ProxyBuilder.http(proxy_url(servers, SECRETS["wrong_proxy"]))},
+            engine_config={**base, **tls, "proxy": ProxyBuilder.http(proxy_url(servers, SECRETS["wrong_proxy"]))},
         )
         clients["dead proxy"] = HttpClient(
             engine,
             logged,
-            engine={**base, "proxy": ProxyBuilder.http(proxy_url(servers, SECRETS["dead_proxy"], servers.closed))},
+            engine_config={
+                **base,
+                "proxy": ProxyBuilder.http(proxy_url(servers, SECRETS["dead_proxy"], servers.closed)),
+            },
         )
 
     secret_url = with_userinfo(servers.fault_host)
@@ -329,7 +334,7 @@ def magics_part(ip: InteractiveShell, engine: type[Engine], servers: Servers, ev
     settings = hermetic_settings(engine)
     if "http" in engine.capabilities.proxies:
         settings["proxy"] = ProxyBuilder.http(proxy_url(servers, PROXY_PASSWORD))
-    ip.user_ns["t_audit_client"] = HttpClient(engine, logged, engine=settings)
+    ip.user_ns["t_audit_client"] = HttpClient(engine, logged, engine_config=settings)
     ip.user_ns["t_audit_token"] = SECRETS["bearer"]
     ip.run_line_magic("kclient", "use t_audit_client")
     secret_url = with_userinfo(servers.fault_host)
@@ -410,7 +415,7 @@ def widgets_part(engine: type[Engine], servers: Servers, evidence: Evidence) -> 
     settings = hermetic_settings(engine)
     if "http" in engine.capabilities.proxies:  # a workbench on a client with proxy credentials: only shown
         proxied = HttpClient(
-            engine, engine={**settings, "proxy": ProxyBuilder.http(proxy_url(servers, PROXY_PASSWORD))}
+            engine, engine_config={**settings, "proxy": ProxyBuilder.http(proxy_url(servers, PROXY_PASSWORD))}
         )
         try:
             for where, text in widget_texts(Workbench(proxied), set()):
@@ -418,7 +423,7 @@ def widgets_part(engine: type[Engine], servers: Servers, evidence: Evidence) -> 
         finally:
             proxied.close()
             kclient_run_join(proxied)
-    client = HttpClient(engine, basic, engine=settings)
+    client = HttpClient(engine, basic, engine_config=settings)
     try:
         bench = Workbench(client)
         composer = bench.composer

@@ -50,7 +50,7 @@ async def test_a_churn_of_cancelled_streams_leaves_nothing(
     before = Snapshot.take()
     outcomes: dict[str, int] = {}
     with anyio.fail_after(HANG_GUARD * 4):
-        async with HttpClient(engine_name, engine=hermetic_settings(engine)) as client:
+        async with HttpClient(engine_name, engine_config=hermetic_settings(engine)) as client:
             limiter = anyio.CapacityLimiter(8)
 
             async def worker() -> None:
@@ -124,7 +124,7 @@ async def test_a_churn_of_cancelled_websockets_leaves_nothing(
     before = Snapshot.take()
     outcomes: dict[str, int] = {}
     with anyio.fail_after(HANG_GUARD * 4):
-        async with HttpClient(engine_name, engine=hermetic_settings(engine)) as client:
+        async with HttpClient(engine_name, engine_config=hermetic_settings(engine)) as client:
             limiter = anyio.CapacityLimiter(8)
 
             async def worker() -> None:

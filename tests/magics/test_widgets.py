@@ -115,7 +115,7 @@ class Gate:
 
 
 def mock_client(*handlers: Any, **settings: Any) -> HttpClient:
-    return HttpClient("Mock", engine={"handlers": handlers, **settings})
+    return HttpClient("Mock", engine_config={"handlers": handlers, **settings})
 
 
 def composer_for(client: HttpClient, url: str = "http://api.test/items", **fields: Any) -> RequestComposer:
@@ -650,7 +650,7 @@ def test_field_errors_are_shown(fields: dict[str, Any], message: str) -> None:
 
 @pytest.mark.anyio
 async def test_a_failing_request_is_shown_in_the_error_area() -> None:
-    client = HttpClient("Mock", engine={"reuse_handlers": False})  # no handler answers
+    client = HttpClient("Mock", engine_config={"reuse_handlers": False})  # no handler answers
     panel = LifecyclePanel(client)
     composer = composer_for(client, url="http://user:pw@api.test/x?token=abc")
     try:

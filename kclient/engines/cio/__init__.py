@@ -1,6 +1,6 @@
 """CIO: kclient's own HTTP/1.1 engine (asyncio, httptools), the one to pick when unsure.
 
-``HttpClient(CIO)`` or ``HttpClient("CIO", engine={"endpoint.max_connections_per_route": 8})``.
+``HttpClient(CIO)`` or ``HttpClient("CIO", engine_config={"endpoint.max_connections_per_route": 8})``.
 """
 
 from __future__ import annotations
