@@ -23,6 +23,7 @@ from ._blocking import BlockingClient
 from ._client_config import HttpClientConfig
 from ._describe import describe
 from ._engine import Engine
+from ._engine_choice import EngineChoice, client_config, make_engine
 from ._errors import ClientCancelledError, ConfigError, InvalidRequestError, RequestTimeout
 from ._lifecycle import ClientStatus, Lifecycle, StatusListener
 from ._limits import DEFAULT_LIMITS, BodyLimits, body_too_large
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 __all__ = ["HttpClient"]
 
 P = TypeVar("P", bound=Plugin)
-EngineChoice = type[Engine] | Engine | str | None
 _numbers = itertools.count(1)
 #: The variable that records or replays every client of the process (``kclient.plugins.record``,
 #: imported only when it is set).
@@ -79,29 +79,9 @@ class HttpClient:
         registry: EngineRegistry | None = None,
         engine: Mapping[str, Any] | None = None,
     ) -> None:
-        config = HttpClientConfig()
-        if engine is not None:
-            from ._deprecation import ENGINE_MEANS_THE_ENGINE, renamed
-
-            renamed("HttpClient(engine={...})", "HttpClient(engine_config={...})", ENGINE_MEANS_THE_ENGINE)
-            if engine_config is not None:
-                raise ConfigError("Give the engine settings once, as engine_config={...} (engine= is its former name).")
-            engine_config = engine
-        if engine_config is not None:
-            if not isinstance(engine_config, Mapping):
-                raise ConfigError(
-                    f"engine_config= takes a dict of engine settings, not {type(engine_config).__name__}."
-                )
-            for key in engine_config:
-                if not isinstance(key, str):
-                    raise ConfigError(f"Engine setting names are strings such as 'thread_count', not {key!r}.")
-            config.engine_config(**engine_config)
-        if configure is not None:
-            if not callable(configure):
-                raise ConfigError("The second argument of HttpClient is a configure function: def configure(c): ...")
-            configure(config)
+        config = client_config(engine_config, engine, configure)
         self.name = name or f"HttpClient#{next(_numbers)}"
-        self._engine, self._owns_engine, self._chosen_by_default = _make_engine(
+        self._engine, self._owns_engine, self._chosen_by_default = make_engine(
             engine_choice, config.engine_settings, registry or default_registry()
         )
         if CASSETTE_VARIABLE in os.environ:
@@ -523,26 +503,3 @@ def _build_request(method: str, url: URLInput, options: RequestOptions, base: UR
 
     _build_request = build_request
     return build_request(method, url, options, base)
-
-
-def _make_engine(
-    choice: EngineChoice, settings: Mapping[str, Any], registry: EngineRegistry
-) -> tuple[Engine, bool, bool]:
-    """Return (engine, owned, chosen_by_default) for what the user passed."""
-    if isinstance(choice, Engine):
-        if settings:
-            raise ConfigError(
-                f"Engine {choice.name} is lent to the client, so settings {', '.join(settings)} cannot be applied: "
-                f"pass them when creating it, {type(choice).__name__}({', '.join(f'{k}=...' for k in settings)})."
-            )
-        return choice, False, False
-    if choice is None:
-        return registry.default()(**settings), True, True
-    if isinstance(choice, str):
-        return registry.get(choice)(**settings), True, False
-    if isinstance(choice, type) and issubclass(choice, Engine):
-        return choice(**settings), True, False
-    raise ConfigError(
-        f"HttpClient takes an engine class (HttpClient(CIO)), an engine instance, an engine name or nothing, "
-        f"not {choice!r}. Available engines: {', '.join(registry.names())}."
-    )

@@ -302,3 +302,13 @@ def test_the_former_configure_block_call_still_sets_engine_settings_with_a_depre
 
     with HttpClient(Mock, configure) as client:
         assert isinstance(client.engine.config, MockConfig) and client.engine.config.reuse_handlers is False
+
+
+def test_a_configure_function_given_first_is_told_where_it_goes() -> None:
+    def configure(c: HttpClientConfig) -> None:
+        c.expect_success = True
+
+    with pytest.raises(ConfigError, match=r"A configure function comes second: HttpClient\(None, configure\)"):
+        HttpClient(configure)  # type: ignore[arg-type]
+    with HttpClient(None, configure, registry=kclient.EngineRegistry()) as client:  # where it goes: it works
+        assert client.expect_success is True
