@@ -29,6 +29,12 @@ def client_config(
 ) -> HttpClientConfig:
     """The configure block's result: ``engine_config`` (or its former name ``engine``), then ``configure(c)``."""
     config = HttpClientConfig()
+    if isinstance(engine, Engine | str) or (isinstance(engine, type) and issubclass(engine, Engine)):
+        shown = engine.__name__ if isinstance(engine, type) else repr(engine) if isinstance(engine, str) else "engine"
+        raise ConfigError(
+            f"Pass the engine first, HttpClient({shown}): engine= is the former name of engine_config={{...}}, "
+            "the engine's settings."
+        )
     if engine is not None:
         from ._deprecation import ENGINE_MEANS_THE_ENGINE, renamed
 

@@ -312,3 +312,10 @@ def test_a_configure_function_given_first_is_told_where_it_goes() -> None:
         HttpClient(configure)  # type: ignore[arg-type]
     with HttpClient(None, configure, registry=kclient.EngineRegistry()) as client:  # where it goes: it works
         assert client.expect_success is True
+
+
+@pytest.mark.parametrize("engine", [Mock, "Mock", Mock()], ids=["class", "name", "instance"])
+def test_an_engine_given_as_engine_is_told_to_go_first(engine: object) -> None:
+    # engine= was the settings keyword: HttpClient(engine=Mock) is the likely slip after the rename
+    with pytest.raises(ConfigError, match=r"Pass the engine first, HttpClient\((Mock|'Mock'|engine)\)"):
+        HttpClient(engine=engine)  # type: ignore[arg-type]
