@@ -16,6 +16,7 @@ import ast
 import asyncio
 import inspect
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted([*ROOT.glob("docs/**/*.md"), ROOT / "README.md", ROOT / "CONTRIBUTING.md"])
 PAGES = [page for page in PAGES if page.exists() and "_build" not in page.parts]
 _BLOCK = re.compile(r"^```python\n(.*?)^```\n", re.DOTALL | re.MULTILINE)
-#: The demo server's address in the samples (``python -m kclient.demo --port 8000``).
-SAMPLE_BASE = "http://127.0.0.1:8000"
+#: Any fence that opens Python, however written: each must be one ``_BLOCK`` finds.
+_ANY_PYTHON_FENCE = re.compile(r"^\s*(```|~~~)\s*\{?(python|py|python3|ipython)\b", re.MULTILINE)
+#: The demo server's address in the samples (``python -m kclient.demo --port 8000``), with or
+#: without user-info before it.
+_SAMPLE_HOST = re.compile(r"(?<=[/@])(127\.0\.0\.1|localhost):8000\b")
 
 
 def samples(page: Path) -> list[tuple[int, str]]:
@@ -40,6 +44,12 @@ PAGES_WITH_SAMPLES = [page for page in PAGES if samples(page)]
 
 def test_the_manual_has_samples_to_run() -> None:
     assert len(PAGES_WITH_SAMPLES) >= 15  # the guard of the parametrization below: a glob that finds nothing fails
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_every_python_fence_is_a_sample_that_runs(page: Path) -> None:
+    # An indented fence, ```py or a trailing space would be skipped by the runner: refuse them.
+    assert len(_ANY_PYTHON_FENCE.findall(page.read_text())) == len(samples(page))
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +70,14 @@ def test_every_sample_of_the_page_runs(
     monkeypatch.chdir(tmp_path)  # a sample that writes a file (a cassette, a cache folder) writes it here
     monkeypatch.setenv("HOME", str(tmp_path))
     namespace: dict[str, Any] = {"__name__": "__docs__"}
+    warnings.simplefilter("error", DeprecationWarning)  # a sample that uses a former name is out of date
+    host = demo_base.removeprefix("http://")
     loop = asyncio.new_event_loop()
     try:
-        for line, code in samples(page):
-            source = "\n" * (line - 1) + code.replace(SAMPLE_BASE, demo_base)  # tracebacks name the page's lines
+        for line, text in samples(page):
+            code = _SAMPLE_HOST.sub(host, text)
+            assert ":8000" not in code, f"{page}:{line}: a demo address this test does not replace"
+            source = "\n" * (line - 1) + code  # tracebacks name the page's lines
             compiled = compile(source, str(page), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
             if compiled.co_flags & inspect.CO_COROUTINE:
                 loop.run_until_complete(eval(compiled, namespace))
