@@ -126,7 +126,25 @@ def _tree(error: type[BaseException], parent: type[BaseException] | None, public
     return items
 
 
+def _public_reference(app: Sphinx, env: Any, node: Any, contnode: nodes.Element) -> nodes.Element | None:
+    """Type hints name classes where they are defined (``kclient._models.Request``) or by a bare
+    name imported for type checking (``Cookie``); link them to the public name when the
+    reference documents it (``kclient.Request``), so that only names nobody documents are left."""
+    target = node.get("reftarget", "")
+    if node.get("refdomain") != "py" or not (target.startswith("kclient.") or "." not in target):
+        return None
+    public = "kclient." + target.rsplit(".", 1)[-1]
+    domain = env.get_domain("py")
+    if public == target or public not in domain.objects:
+        return None
+    resolved: nodes.Element | None = domain.resolve_xref(
+        env, node["refdoc"], app.builder, node["reftype"], public, node, contnode
+    )
+    return resolved
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("kclient-settings", SettingsTable)
     app.add_directive("kclient-errors", ErrorTree)
+    app.connect("missing-reference", _public_reference)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
