@@ -19,7 +19,7 @@ LAB_ARGS ?=
 
 help:
 	@echo "make lab           set up .venv, then JupyterLab on notebooks/"
-	@echo "make test          set up .venv and system packages, then ruff, mypy, pytest and the notebooks"
+	@echo "make test          set up .venv and system packages, then ruff, mypy, pytest, the notebooks, the docs and the browser tests"
 	@echo "make lint | typecheck | unit | notebooks | docs   one step of make test"
 	@echo "make docs-serve    build the manual (docs/), then serve it on http://127.0.0.1:8001"
 	@echo "make pythons       the core subset on the supported Pythons other than .venv's (make core-3.12 for one)"

@@ -17,6 +17,7 @@
     │   ├── ReadError / WriteError
     │   └── KClientTimeoutError      (TimeoutError)
     │       ├── ConnectTimeout
+    │       │   └── PoolTimeout                      no pooled connection came free in time (Httpx)
     │       ├── RequestTimeout
     │       └── SocketTimeout
     ├── ResponseError                                 raised by ``raise_for_status()`` / ``expect_success``
@@ -163,7 +164,8 @@ class PoolTimeout(ConnectTimeout):
     """No connection of the engine's pool came free within the connect timeout (Httpx's pool
     timeout): every connection was busy, and none could be opened beside them. It is a
     ``ConnectTimeout`` for code that catches those; raise ``max_connections`` or send fewer
-    requests at once."""
+    requests at once. The other engines report a busy pool as a plain ``ConnectTimeout``
+    (aiohttp's connect timeout counts the wait for a pooled connection too)."""
 
 
 class RequestTimeout(KClientTimeoutError):

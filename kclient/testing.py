@@ -4,7 +4,7 @@ Registered through the ``pytest11`` entry point; the fixture does nothing until 
 for it::
 
     async def test_items(kclient_cassette):
-        async with HttpClient(kclient_cassette) as client:   # a configure function
+        async with HttpClient("CIO", kclient_cassette) as client:   # a configure function
             response = await client.get("https://api.example.com/items")
 
 The first run records into ``cassettes/<test module>/<test name>.yaml`` beside the test file;

@@ -6,7 +6,7 @@
         c.install(HttpCache)                                # in memory, 64 MiB
         c.install(HttpCache, folder="~/.cache/my-api")      # survives a kernel restart
 
-    async with HttpClient(configure) as client:
+    async with HttpClient("CIO", configure) as client:
         await client.get(url)                  # from the network, stored when it may be
         response = await client.get(url)       # fresh: from the cache, no network
         response.source                        # "cache"

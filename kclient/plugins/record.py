@@ -5,7 +5,7 @@
     def configure(c):
         c.install(Record, cassette="cassettes/api.yaml")            # mode "once"
 
-    async with HttpClient(configure) as client:
+    async with HttpClient("CIO", configure) as client:
         await client.get("https://api.example.com/items")          # recorded the first time,
                                                                    # replayed every time after
 
