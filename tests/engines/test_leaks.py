@@ -65,6 +65,20 @@ def _tcp_ports() -> dict[str, tuple[int, int]]:
     return found
 
 
+def _local_port(fd: int) -> int | None:
+    """The local port of socket descriptor ``fd`` (0: never bound), or None when it is closed or not IP."""
+    try:
+        duplicate = os.dup(fd)
+    except OSError:
+        return None
+    try:
+        with socket.socket(fileno=duplicate) as sock:
+            name = sock.getsockname()
+    except OSError:
+        return None
+    return name[1] if isinstance(name, tuple) and len(name) >= 2 else None
+
+
 def _unix_inodes() -> set[str]:
     """The inodes of this network namespace's unix sockets (/proc/net/unix)."""
     try:
@@ -133,9 +147,18 @@ class Snapshot:
                 continue
             if target.startswith("socket:["):
                 inode = target[len("socket:[") : -1]
-                if inode not in ports:  # not in /proc/net/tcp*: a unix socket, or a TCP one never bound
-                    kind = "a unix socket" if inode in _unix_inodes() else "not a bound TCP socket"
-                    fds.append(f"fd {fd}: {target} ({kind})")
+                if inode not in ports:  # not in /proc/net/tcp*: a unix socket, or a TCP one never bound or reset
+                    if inode in _unix_inodes():
+                        fds.append(f"fd {fd}: {target} (a unix socket)")
+                        continue
+                    # A connection reset by the peer leaves the table at once, while its descriptor stays
+                    # open until its owner closes it: the socket still knows its port. A server of this
+                    # process closes its reset connections on its own loop, a moment later.
+                    local = _local_port(fd)
+                    if local is None or local in server_ports:
+                        continue  # closed since the snapshot, or a server's own socket
+                    what = "not a bound TCP socket" if local == 0 else f"a reset TCP socket, local port {local}"
+                    fds.append(f"fd {fd}: {target} ({what})")
                     continue
                 local, remote = ports[inode]
                 if local in server_ports:
