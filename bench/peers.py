@@ -83,6 +83,11 @@ def setting_names(engine_name: str) -> set[str]:
     return {info.name for info in kclient.describe_settings(registry().get(engine_name).config_class)}
 
 
+def pool_settings(names: set[str]) -> dict[str, Any]:
+    """The pool limits a kclient engine with settings ``names`` gets: ``CONNECTIONS``, kept alive."""
+    return {name: CONNECTIONS for name in ("max_connections", "max_keepalive_connections") if name in names}
+
+
 class KclientBench(BenchClient):
     scenarios = ASYNC_SCENARIOS | {"typical"}
 
@@ -91,8 +96,7 @@ class KclientBench(BenchClient):
         self.plugins = plugins
         self.label = f"kclient[{engine_name}]" + ("" if plugins == "default" else f" {plugins} plugins")
         names = setting_names(engine_name)
-        pool_settings = ("max_connections", "max_keepalive_connections")
-        self.settings = {name: CONNECTIONS for name in pool_settings if name in names}
+        self.settings = pool_settings(names)
         self.settings.update({name: value for name, value in (extra or {}).items() if name in names})
         if plugins != "default":
             self.scenarios = ASYNC_SCENARIOS  # the typical scenario is read against the default client alone
@@ -149,8 +153,7 @@ class EngineAloneBench(BenchClient):
     async def start(self) -> None:
         from kclient.engines import registry
 
-        names = setting_names(self.engine_name)
-        settings = {name: CONNECTIONS for name in ("max_connections", "max_keepalive_connections") if name in names}
+        settings = pool_settings(setting_names(self.engine_name))
         self.engine = registry().get(self.engine_name)(**settings)
 
     async def get(self, url: str) -> int:

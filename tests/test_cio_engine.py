@@ -799,6 +799,21 @@ def _recording_heads(heads: list[list[tuple[str, str]]]) -> Callable[..., Awaita
     return record_heads
 
 
+def _injecting(header: str, value: str) -> type[kclient.Plugin]:
+    """A plugin that sets ``header`` to ``value`` plus a smuggled line on requests to ``/inject``,
+    after the request builder's checks: what CIO itself must refuse."""
+
+    class Inject(kclient.Plugin):
+        name = "Inject"
+
+        def on_request(self, request: kclient.Request) -> kclient.Request:
+            if request.url.path == "/inject":
+                request.headers[header] = f"{value}\r\nX-Injected: 1"
+            return request
+
+    return Inject
+
+
 @pytest.mark.anyio
 async def test_request_heads_with_the_user_agent_alone_and_with_more_headers(
     start_server: Callable[..., RawServer],
@@ -808,13 +823,7 @@ async def test_request_heads_with_the_user_agent_alone_and_with_more_headers(
     heads: list[list[tuple[str, str]]] = []
     server = start_server(_recording_heads(heads))
 
-    class Inject(kclient.Plugin):
-        name = "Inject"
-
-        def on_request(self, request: kclient.Request) -> kclient.Request:
-            if request.url.path == "/inject":
-                request.headers["User-Agent"] = "agent\r\nX-Injected: 1"  # after the request builder's checks
-            return request
+    Inject = _injecting("User-Agent", "agent")
 
     def configure(c: kclient.HttpClientConfig) -> None:
         c.install(kclient.UserAgent, agent="probe/1")
@@ -843,14 +852,7 @@ async def test_header_sets_sent_again_are_written_the_same_and_secrets_are_not_k
     heads: list[list[tuple[str, str]]] = []
     server = start_server(_recording_heads(heads))
 
-    class Inject(kclient.Plugin):
-        name = "Inject"
-
-        def on_request(self, request: kclient.Request) -> kclient.Request:
-            if request.url.path == "/inject":
-                request.headers["X-Api"] = "v1\r\nX-Injected: 1"  # after the request builder's checks
-            return request
-
+    Inject = _injecting("X-Api", "v1")
     engine = CIO()
     async with HttpClient(engine, lambda c: c.install(Inject)) as client:
         for _ in range(2):
